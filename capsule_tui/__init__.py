@@ -1,0 +1,1 @@
+"""capsule-tui: Capsule CRM contacts into Customers and Suppliers, from the terminal."""
