@@ -1,0 +1,654 @@
+"""ContactsGrid: a Line-API grid of staged contacts whose cost depends only on the rows on screen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+__all__ = ["ContactsGrid", "Column", "COLUMNS", "column_widths", "FILTER_MODES"]
+
+FILTER_MODES = ("all", "not_defined", "conflicts")
+"""The row filters `ContactsGrid.set_filter` understands, in the order `f` cycles them."""
+
+EMPTY_HINT = "No staged contacts — press d to download."
+NO_MATCH_HINT = "No row matches the filter."
+
+TYPE_LABELS = {
+    "customer": "Customer",
+    "supplier": "Supplier",
+    "ignore": "Ignore",
+    "not_defined": "Not defined",
+}
+ACTION_LABELS = {
+    "pending": "Pending",
+    "created": "Created",
+    "updated": "Updated",
+    "contact": "Contact",
+    "skipped": "Skipped",
+}
+KIND_LABELS = {"organisation": "Org", "person": "Person"}
+CHILD_PREFIX = "  └ "
+ELLIPSIS = "…"
+SEPARATOR = " "
+_NOTHING = object()  # no CursorMoved posted yet
+_WARM_CHUNK = 5_000  # haystacks built per idle step (a few milliseconds)
+_WARM_PAUSE = 0.02
+
+# Control characters would move the terminal cursor or break the line; show them as a
+# replacement character instead (tabs and line breaks become spaces).
+_CONTROL_TABLE = {code: "\ufffd" for code in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]}
+_CONTROL_TABLE.update({0x09: " ", 0x0A: " ", 0x0D: " "})
+
+
+class Column(NamedTuple):
+    """One grid column: its title, its narrowest width and its share of spare width."""
+
+    title: str
+    minimum: int
+    weight: int  # 0 = fixed at `minimum`
+    shrink_order: int  # columns with a higher number give up width first when space is short
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("Name", 14, 6, 1),
+    Column("Kind", 6, 0, 0),
+    Column("Organisation", 12, 3, 3),
+    Column("Tags", 8, 3, 4),
+    Column("Type", 11, 0, 0),
+    Column("Action", 7, 0, 0),
+    Column("Reason", 8, 3, 5),
+)
+
+
+def column_widths(total: int) -> tuple[int, ...]:
+    """Share `total` cells between the columns (separators included) without looking at rows."""
+    spare = total - len(SEPARATOR) * (len(COLUMNS) - 1)
+    widths = [column.minimum for column in COLUMNS]
+    extra = spare - sum(widths)
+    if extra >= 0:
+        weights = sum(column.weight for column in COLUMNS)
+        given = 0
+        for index, column in enumerate(COLUMNS):
+            share = extra * column.weight // weights
+            widths[index] += share
+            given += share
+        widths[0] += extra - given  # rounding leftovers go to Name
+    else:
+        # Too narrow for the minimums: take width from the least important columns first.
+        shortfall = -extra
+        for index in sorted(range(len(COLUMNS)), key=lambda i: -COLUMNS[i].shrink_order):
+            if not COLUMNS[index].shrink_order:
+                continue
+            floor = 3 if index else 6
+            take = min(shortfall, max(0, widths[index] - floor))
+            widths[index] -= take
+            shortfall -= take
+            if not shortfall:
+                break
+    return tuple(widths)
+
+
+def clean_text(value: Any) -> str:
+    """A plain, single-line string for a cell (never markup, no control characters)."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if text.isprintable():
+        return text
+    return text.translate(_CONTROL_TABLE)
+
+
+def fit_cell(text: str, width: int) -> str:
+    """Pad or crop `text` to exactly `width` cells, ending a cropped text with an ellipsis."""
+    if width <= 0:
+        return ""
+    length = len(text) if text.isascii() else cell_len(text)
+    if length <= width:
+        return text + " " * (width - length)
+    if width == 1:
+        return ELLIPSIS
+    return set_cell_size(text, width - 1) + ELLIPSIS
+
+
+def row_cells(row: dict) -> tuple[str, ...]:
+    """The seven cell texts of a staged-contact row, uncropped."""
+    name = clean_text(row.get("name"))
+    if row.get("kind") == "person" and row.get("organisation_id") is not None:
+        name = CHILD_PREFIX + name
+    kind = row.get("kind")
+    kind_label = KIND_LABELS.get(kind, clean_text(kind))
+    tags = row.get("tags") or ()
+    tag_text = ", ".join(clean_text(tag) for tag in tags) if not isinstance(tags, str) else clean_text(tags)
+    row_type = row.get("type")
+    action = row.get("action")
+    return (
+        name,
+        kind_label,
+        clean_text(row.get("organisation_name")),
+        tag_text,
+        TYPE_LABELS.get(row_type, clean_text(row_type)),
+        ACTION_LABELS.get(action, clean_text(action)),
+        clean_text(row.get("reason")),
+    )
+
+
+def row_haystack(row: dict) -> str:
+    """The lower-cased text the filter searches: name, organisation and tags, one per line."""
+    tags = row.get("tags") or ()
+    try:
+        tag_text = "\n".join(tags) if not isinstance(tags, str) else tags
+    except TypeError:
+        tag_text = "\n".join(map(str, tags))
+    return ("%s\n%s\n%s" % (row.get("name") or "", row.get("organisation_name") or "", tag_text)).lower()
+
+
+def row_matches_mode(row: dict, mode: str) -> bool:
+    """Whether a row belongs to the filter mode (`all`, `not_defined` or `conflicts`)."""
+    if mode == "not_defined":
+        return row.get("type") == "not_defined"
+    if mode == "conflicts":
+        return str(row.get("reason") or "").startswith("conflicting tags")
+    return True
+
+
+def _mode_positions(rows: Sequence[dict], mode: str) -> list[int]:
+    """Positions of the rows in `mode`, as one tight loop (called on every keystroke)."""
+    if mode == "not_defined":
+        return [i for i, row in enumerate(rows) if row.get("type") == "not_defined"]
+    if mode == "conflicts":
+        prefix = "conflicting tags"
+        return [i for i, row in enumerate(rows) if str(row.get("reason")).startswith(prefix)]
+    return [i for i, row in enumerate(rows) if row_matches_mode(row, mode)]
+
+
+class _Styles(NamedTuple):
+    base: Style
+    header: Style
+    cursor: Style
+    hint: Style
+    types: dict[str, Style]
+
+
+class ContactsGrid(ScrollView, can_focus=True):
+    """A keyboard-driven grid over the live list of staged-contact rows.
+
+    Only the rows on screen are turned into text, so opening, scrolling and updating cost
+    the same at 100 rows and at 100,000. The grid shows the live list it is given through
+    `set_rows`; the owner replaces items of that list and calls `rows_changed`. A filter keeps
+    its set of rows until `set_filter` or `set_rows` is called again, so a row typed while a
+    filter is on stays put (and the cursor moves on to the next row predictably).
+    """
+
+    BINDINGS = [
+        Binding("up,k", "cursor_up", "Up", show=False, id="grid.cursor_up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="grid.cursor_down"),
+        Binding("pageup", "cursor_page_up", "Page up", show=False, id="grid.page_up"),
+        Binding("pagedown", "cursor_page_down", "Page down", show=False, id="grid.page_down"),
+        Binding("home,ctrl+home,g", "cursor_first", "First row", show=False, id="grid.first"),
+        Binding("end,ctrl+end,G", "cursor_last", "Last row", show=False, id="grid.last"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "contacts-grid--header",
+        "contacts-grid--cursor",
+        "contacts-grid--hint",
+        "contacts-grid--type-customer",
+        "contacts-grid--type-supplier",
+        "contacts-grid--type-ignore",
+        "contacts-grid--type-not-defined",
+    }
+
+    # Readable in 16 colours; with NO_COLOR the header stays bold, the cursor reversed and
+    # each type keeps its own text style.
+    DEFAULT_CSS = """
+    ContactsGrid {
+        height: 1fr;
+        background: $surface;
+        color: $foreground;
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+        & > .contacts-grid--header {
+            text-style: bold underline;
+            color: $foreground;
+            background: $panel;
+        }
+        & > .contacts-grid--cursor {
+            text-style: reverse bold;
+        }
+        & > .contacts-grid--hint {
+            color: $text-muted;
+            text-style: italic;
+        }
+        & > .contacts-grid--type-customer {
+            color: $text-success;
+        }
+        & > .contacts-grid--type-supplier {
+            color: $text-primary;
+        }
+        & > .contacts-grid--type-ignore {
+            color: $text-muted;
+            text-style: italic;
+        }
+        & > .contacts-grid--type-not-defined {
+            color: $text-warning;
+            text-style: bold;
+        }
+    }
+    """
+
+    cursor_index: reactive[int] = reactive(0, repaint=False, init=False)
+    """The cursor's position among the visible (filtered) rows."""
+
+    class CursorMoved(Message):
+        """The cursor moved to another row (or off every row: `party_id` is None)."""
+
+        def __init__(self, grid: ContactsGrid, party_id: int | None) -> None:
+            super().__init__()
+            self.grid = grid
+            self.party_id = party_id
+
+        @property
+        def control(self) -> ContactsGrid:
+            return self.grid
+
+    def __init__(
+        self,
+        rows: Sequence[dict] | None = None,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._rows: Sequence[dict] = rows if rows is not None else []
+        self._index: list[int] | None = None  # visible row -> live-list position; None = all
+        self._positions: dict[int, int] | None = None  # party_id -> visible row, built on demand
+        self._filter_text = ""
+        self._filter_mode = "all"
+        self._last_filter: tuple[str, str, list[int] | None] | None = None
+        self._hay_rows: list[Any] = []  # identity of the row each haystack was made from
+        self._hays: list[str] = []
+        self._line_cache: dict[int, tuple[dict, bool, Strip]] = {}
+        self._widths: tuple[int, ...] = ()
+        self._widths_for = -1
+        self._styles: _Styles | None = None
+        self._announced: object = _NOTHING
+        self._ready = False  # set on mount: sizes are known and messages can be posted
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def visible_count(self) -> int:
+        """How many rows the filter lets through."""
+        return len(self._rows) if self._index is None else len(self._index)
+
+    @property
+    def current_row(self) -> dict | None:
+        """The row under the cursor, or None when no row is visible."""
+        return self._visible_row(self.cursor_index)
+
+    @property
+    def filter_text(self) -> str:
+        return self._filter_text
+
+    @property
+    def filter_mode(self) -> str:
+        return self._filter_mode
+
+    def set_rows(self, rows: Sequence[dict]) -> None:
+        """Show `rows` (the live list), keeping the cursor on the same party when possible."""
+        party_id = self._current_party_id()
+        self._rows = rows
+        self._line_cache.clear()
+        self._last_filter = None
+        self._apply_filter()
+        self._restore_cursor(party_id)
+        self._start_warm_up()
+
+    def set_filter(self, text: str = "", mode: str = "all") -> int:
+        """Show only rows whose name, organisation or tags contain `text` (any case) and that
+        belong to `mode` ("all", "not_defined" or "conflicts"); return how many are visible."""
+        if mode not in FILTER_MODES:
+            raise ValueError(f"unknown filter mode {mode!r}; expected one of {FILTER_MODES}")
+        party_id = self._current_party_id()
+        self._filter_text = text
+        self._filter_mode = mode
+        self._apply_filter()
+        self._restore_cursor(party_id)
+        return self.visible_count
+
+    def rows_changed(self, party_ids: Iterable[int] | None = None) -> None:
+        """Some items of the live list were replaced: draw them again (None = every row)."""
+        if party_ids is None:
+            self._line_cache.clear()
+        else:
+            pop = self._line_cache.pop
+            for party_id in party_ids:
+                pop(party_id, None)
+        # Rows may now match a typed filter differently: the next keystroke starts afresh.
+        self._last_filter = None
+        self.refresh()
+        self._announce()
+
+    def move_cursor_to(self, party_id: int) -> None:
+        """Put the cursor on the row of `party_id`, if that row is visible."""
+        index = self._position_of(party_id)
+        if index is not None:
+            self.cursor_index = index
+
+    def cursor_down(self) -> None:
+        """Move the cursor to the next visible row (stays on the last one)."""
+        self.cursor_index = self.cursor_index + 1
+
+    def cursor_up(self) -> None:
+        """Move the cursor to the previous visible row (stays on the first one)."""
+        self.cursor_index = self.cursor_index - 1
+
+    # ------------------------------------------------------------------ actions
+
+    def action_cursor_up(self) -> None:
+        self.cursor_up()
+
+    def action_cursor_down(self) -> None:
+        self.cursor_down()
+
+    def action_cursor_page_up(self) -> None:
+        self.cursor_index = self.cursor_index - self._page_height()
+
+    def action_cursor_page_down(self) -> None:
+        self.cursor_index = self.cursor_index + self._page_height()
+
+    def action_cursor_first(self) -> None:
+        self.cursor_index = 0
+
+    def action_cursor_last(self) -> None:
+        self.cursor_index = self.visible_count - 1
+
+    # ------------------------------------------------------------------ reactive plumbing
+
+    def validate_cursor_index(self, value: int) -> int:
+        return max(0, min(value, self.visible_count - 1))
+
+    def watch_cursor_index(self, old: int, new: int) -> None:
+        self._refresh_visible_row(old)
+        self._refresh_visible_row(new)
+        self._scroll_cursor_into_view()
+        self._announce()
+
+    def on_mount(self) -> None:
+        self._ready = True
+        self._update_virtual_size()
+        self._announce()
+        self._start_warm_up()
+
+    def on_unmount(self) -> None:
+        self._ready = False
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._update_virtual_size()
+        self._scroll_cursor_into_view()
+
+    def notify_style_update(self) -> None:
+        self._styles = None
+        self._line_cache.clear()
+        super().notify_style_update()
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        index = int(self.scroll_y) + offset.y - 1
+        if 0 <= index < self.visible_count:
+            self.cursor_index = index
+
+    # ------------------------------------------------------------------ rendering
+
+    def render_line(self, y: int) -> Strip:
+        """Line 0 is the column header; the other lines show rows from the scroll position."""
+        width = self.scrollable_content_region.width or self.size.width
+        styles = self._get_styles()
+        widths = self._column_widths(width)
+        count = self.visible_count
+        if y == 0:
+            return self._render_header(widths, width, styles)
+        if count == 0:
+            height = self.scrollable_content_region.height
+            if y == max(1, height // 2):
+                hint = NO_MATCH_HINT if self._rows else EMPTY_HINT
+                return self._render_hint(hint, width, styles)
+            return Strip.blank(width, styles.base)
+        index = int(self.scroll_y) + y - 1
+        row = self._visible_row(index)
+        if row is None:
+            return Strip.blank(width, styles.base)
+        is_cursor = index == self.cursor_index
+        party_id = row.get("party_id")
+        cached = self._line_cache.get(party_id)
+        if cached is not None and cached[0] is row and cached[1] is is_cursor:
+            return cached[2]
+        strip = self._render_row(row, is_cursor, widths, width, styles)
+        if len(self._line_cache) > 2000:
+            self._line_cache.clear()
+        self._line_cache[party_id] = (row, is_cursor, strip)
+        return strip
+
+    def _render_header(self, widths: tuple[int, ...], width: int, styles: _Styles) -> Strip:
+        text = SEPARATOR.join(
+            fit_cell(column.title, cell) for column, cell in zip(COLUMNS, widths)
+        )
+        return Strip([Segment(fit_cell(text, width), styles.header)], width)
+
+    def _render_hint(self, hint: str, width: int, styles: _Styles) -> Strip:
+        hint = set_cell_size(hint, min(cell_len(hint), width))
+        left = max(0, (width - cell_len(hint)) // 2)
+        right = max(0, width - left - cell_len(hint))
+        return Strip(
+            [Segment(" " * left, styles.base), Segment(hint, styles.hint), Segment(" " * right, styles.base)],
+            width,
+        )
+
+    def _render_row(
+        self, row: dict, is_cursor: bool, widths: tuple[int, ...], width: int, styles: _Styles
+    ) -> Strip:
+        cells = row_cells(row)
+        base = styles.cursor if is_cursor else styles.base
+        type_style = styles.types.get(row.get("type"))
+        if type_style is not None:
+            type_style = base + type_style
+            if is_cursor:
+                type_style = type_style + styles.cursor
+        else:
+            type_style = base
+        # Name … Tags share one segment, Type has its own colour, Action and Reason follow.
+        before = SEPARATOR.join(fit_cell(cells[i], widths[i]) for i in range(4))
+        after = SEPARATOR.join(fit_cell(cells[i], widths[i]) for i in range(5, 7))
+        segments = [
+            Segment(before + SEPARATOR, base),
+            Segment(fit_cell(cells[4], widths[4]), type_style),
+            Segment(SEPARATOR + after, base),
+        ]
+        used = sum(widths) + len(SEPARATOR) * (len(widths) - 1)
+        strip = Strip(segments, used)
+        if used != width:
+            strip = strip.crop_extend(0, width, base)
+        return strip
+
+    def _get_styles(self) -> _Styles:
+        if self._styles is None:
+            base = self.rich_style
+            get = self.get_component_rich_style
+            self._styles = _Styles(
+                base=base,
+                header=base + get("contacts-grid--header"),
+                cursor=base + get("contacts-grid--cursor"),
+                hint=base + get("contacts-grid--hint"),
+                types={
+                    "customer": get("contacts-grid--type-customer"),
+                    "supplier": get("contacts-grid--type-supplier"),
+                    "ignore": get("contacts-grid--type-ignore"),
+                    "not_defined": get("contacts-grid--type-not-defined"),
+                },
+            )
+        return self._styles
+
+    def _column_widths(self, width: int) -> tuple[int, ...]:
+        if width != self._widths_for:
+            self._widths = column_widths(width)
+            self._widths_for = width
+            self._line_cache.clear()
+        return self._widths
+
+    # ------------------------------------------------------------------ internals
+
+    def _visible_row(self, index: int) -> dict | None:
+        if index < 0:
+            return None
+        try:
+            if self._index is None:
+                return self._rows[index]
+            return self._rows[self._index[index]]
+        except IndexError:
+            return None
+
+    def _current_party_id(self) -> int | None:
+        row = self.current_row
+        return None if row is None else row.get("party_id")
+
+    def _position_of(self, party_id: int | None) -> int | None:
+        if party_id is None:
+            return None
+        row = self.current_row
+        if row is not None and row.get("party_id") == party_id:
+            return self.cursor_index
+        if self._positions is None:
+            rows = self._rows
+            if self._index is None:
+                self._positions = {row.get("party_id"): i for i, row in enumerate(rows)}
+            else:
+                self._positions = {rows[p].get("party_id"): i for i, p in enumerate(self._index)}
+        return self._positions.get(party_id)
+
+    def _haystacks(self) -> list[str]:
+        """One lower-cased haystack per live row, rebuilt only for rows replaced since."""
+        rows = self._rows
+        if len(self._hay_rows) != len(rows):
+            self._hay_rows = [None] * len(rows)
+            self._hays = [""] * len(rows)
+        hays, hay_rows = self._hays, self._hay_rows
+        stale = [i for i, (row, seen) in enumerate(zip(rows, hay_rows)) if row is not seen]
+        if len(stale) > len(rows) // 2:
+            hay_rows[:] = rows
+            hays[:] = map(row_haystack, rows)
+        else:
+            for i in stale:
+                row = hay_rows[i] = rows[i]
+                hays[i] = row_haystack(row)
+        return hays
+
+    def _start_warm_up(self) -> None:
+        if self._ready:
+            rows = self._rows
+            self.call_after_refresh(lambda: self._warm_haystacks(rows))
+
+    def _warm_haystacks(self, rows: Sequence[dict], start: int = 0) -> None:
+        """Build haystacks a slice at a time while idle, so the first filter keystroke is cheap."""
+        if rows is not self._rows or not self._ready:
+            return  # set_rows was called again: that call started its own warm-up
+        if len(self._hay_rows) != len(rows):
+            self._hay_rows = [None] * len(rows)
+            self._hays = [""] * len(rows)
+        hays, hay_rows = self._hays, self._hay_rows
+        end = min(len(rows), start + _WARM_CHUNK)
+        for i in range(start, end):
+            row = rows[i]
+            if hay_rows[i] is not row:
+                hay_rows[i] = row
+                hays[i] = row_haystack(row)
+        if end < len(rows):
+            self.set_timer(_WARM_PAUSE, lambda: self._warm_haystacks(rows, end))
+
+    def _apply_filter(self) -> None:
+        text = self._filter_text.lower()
+        mode = self._filter_mode
+        rows = self._rows
+        if not text and mode == "all":
+            index: list[int] | None = None
+        else:
+            last = self._last_filter
+            if last is not None and last[1] == mode and last[2] is not None and text.startswith(last[0]):
+                candidates: Iterable[int] = last[2]  # typing on: search the previous matches only
+                if text:
+                    hays = self._haystacks()
+                    index = [i for i in candidates if text in hays[i]]
+                else:
+                    index = list(candidates)
+            else:
+                if mode == "all":
+                    index = None if not text else [i for i, hay in enumerate(self._haystacks()) if text in hay]
+                else:
+                    index = _mode_positions(rows, mode)
+                    if text:
+                        hays = self._haystacks()
+                        index = [i for i in index if text in hays[i]]
+        self._index = index
+        self._last_filter = (text, mode, index)
+        self._positions = None
+        self._update_virtual_size()
+        self.refresh()
+
+    def _restore_cursor(self, party_id: int | None) -> None:
+        index = self._position_of(party_id) if party_id is not None else None
+        if index is None:
+            index = self.cursor_index
+        index = self.validate_cursor_index(index)
+        if index != self.cursor_index:
+            self.cursor_index = index
+        else:
+            self._scroll_cursor_into_view()
+            self._announce()
+
+    def _update_virtual_size(self) -> None:
+        # Width 0: the columns always fit the view, so there is never a horizontal scrollbar.
+        self.virtual_size = Size(0, self.visible_count + 1)
+
+    def _page_height(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _refresh_visible_row(self, index: int) -> None:
+        y = index - int(self.scroll_y) + 1
+        height = self.scrollable_content_region.height
+        if 1 <= y < height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def _scroll_cursor_into_view(self) -> None:
+        if not self._ready:
+            return
+        page = self._page_height()
+        top = int(self.scroll_y)
+        index = self.cursor_index
+        if index < top:
+            self.scroll_to(y=index, animate=False, immediate=True)
+        elif index >= top + page:
+            self.scroll_to(y=index - page + 1, animate=False, immediate=True)
+
+    def _announce(self) -> None:
+        """Post CursorMoved when the party under the cursor differs from the last one posted."""
+        if not self._ready:
+            return
+        party_id = self._current_party_id()
+        if self._announced is _NOTHING or party_id != self._announced:
+            self._announced = party_id
+            self.post_message(self.CursorMoved(self, party_id))
