@@ -290,7 +290,10 @@ def _fail(title: str, hint: str, code: int) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # usage errors and --help: argparse has printed what to do
+        return int(exc.code or 0)
     try:
         if args.command == "sandbox":
             from .capsule.sandbox.server import serve_forever
