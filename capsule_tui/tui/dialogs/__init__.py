@@ -1,0 +1,1 @@
+"""Modal dialogs: confirm, connect a site, help."""

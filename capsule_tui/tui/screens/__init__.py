@@ -1,0 +1,1 @@
+"""Full screens: sites, one site (setup and contacts), Customers and Suppliers."""
