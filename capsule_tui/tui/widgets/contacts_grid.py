@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from rich.cells import cell_len, set_cell_size
@@ -43,7 +46,7 @@ ELLIPSIS = "…"
 SEPARATOR = " "
 _NOTHING = object()  # no CursorMoved posted yet
 _WARM_CHUNK = 5_000  # haystacks built per idle step (a few milliseconds)
-_WARM_PAUSE = 0.02
+_WARM_PAUSE = 0.005
 
 # Control characters would move the terminal cursor or break the line; show them as a
 # replacement character instead (tabs and line breaks become spaces).
@@ -170,6 +173,22 @@ def _mode_positions(rows: Sequence[dict], mode: str) -> list[int]:
         prefix = "conflicting tags"
         return [i for i, row in enumerate(rows) if str(row.get("reason")).startswith(prefix)]
     return [i for i, row in enumerate(rows) if row_matches_mode(row, mode)]
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Hold off the cyclic garbage collector during a tight loop over 100,000 rows.
+
+    A full collection over that many live dicts can cost more than the loop itself; it runs
+    later, at the next allocation threshold, instead of in the middle of a keystroke.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Styles(NamedTuple):
@@ -311,23 +330,41 @@ class ContactsGrid(ScrollView, can_focus=True):
     def set_rows(self, rows: Sequence[dict]) -> None:
         """Show `rows` (the live list), keeping the cursor on the same party when possible."""
         party_id = self._current_party_id()
+        live = self._live_position(self.cursor_index)
         self._rows = rows
         self._line_cache.clear()
         self._last_filter = None
         self._apply_filter()
-        self._restore_cursor(party_id)
+        index: int | None = None
+        if party_id is not None:
+            # Usually the party is still where it was: check that before searching.
+            if live is not None and live < len(rows) and rows[live].get("party_id") == party_id:
+                index = self._visible_position(live)
+            if index is None:
+                index = self._position_of(party_id)
+        self._place_cursor(self.cursor_index if index is None else index)
         self._start_warm_up()
 
     def set_filter(self, text: str = "", mode: str = "all") -> int:
         """Show only rows whose name, organisation or tags contain `text` (any case) and that
-        belong to `mode` ("all", "not_defined" or "conflicts"); return how many are visible."""
+        belong to `mode` ("all", "not_defined" or "conflicts"); return how many are visible.
+
+        The cursor stays on its party when that row is still visible, otherwise it goes to
+        the nearest visible row after it.
+        """
         if mode not in FILTER_MODES:
             raise ValueError(f"unknown filter mode {mode!r}; expected one of {FILTER_MODES}")
-        party_id = self._current_party_id()
+        live = self._live_position(self.cursor_index)
         self._filter_text = text
         self._filter_mode = mode
         self._apply_filter()
-        self._restore_cursor(party_id)
+        index = self.cursor_index
+        if live is not None:
+            if self._index is None:
+                index = live
+            else:
+                index = bisect_left(self._index, live)
+        self._place_cursor(index)
         return self.visible_count
 
     def rows_changed(self, party_ids: Iterable[int] | None = None) -> None:
@@ -534,12 +571,16 @@ class ContactsGrid(ScrollView, can_focus=True):
         if row is not None and row.get("party_id") == party_id:
             return self.cursor_index
         if self._positions is None:
-            rows = self._rows
-            if self._index is None:
-                self._positions = {row.get("party_id"): i for i, row in enumerate(rows)}
-            else:
-                self._positions = {rows[p].get("party_id"): i for i, p in enumerate(self._index)}
+            with _gc_paused():
+                self._positions = self._party_positions()
         return self._positions.get(party_id)
+
+    def _party_positions(self) -> dict[int, int]:
+        """party_id -> visible row, for every visible row."""
+        rows = self._rows
+        if self._index is None:
+            return {row.get("party_id"): i for i, row in enumerate(rows)}
+        return {rows[p].get("party_id"): i for i, p in enumerate(self._index)}
 
     def _haystacks(self) -> list[str]:
         """One lower-cased haystack per live row, rebuilt only for rows replaced since."""
@@ -572,15 +613,24 @@ class ContactsGrid(ScrollView, can_focus=True):
             self._hays = [""] * len(rows)
         hays, hay_rows = self._hays, self._hay_rows
         end = min(len(rows), start + _WARM_CHUNK)
-        for i in range(start, end):
-            row = rows[i]
-            if hay_rows[i] is not row:
-                hay_rows[i] = row
-                hays[i] = row_haystack(row)
+        with _gc_paused():
+            for i in range(start, end):
+                row = rows[i]
+                if hay_rows[i] is not row:
+                    hay_rows[i] = row
+                    hays[i] = row_haystack(row)
         if end < len(rows):
             self.set_timer(_WARM_PAUSE, lambda: self._warm_haystacks(rows, end))
 
     def _apply_filter(self) -> None:
+        with _gc_paused():
+            self._filter_positions()
+        self._positions = None
+        self._update_virtual_size()
+        self.refresh()
+
+    def _filter_positions(self) -> None:
+        """Set `_index` to the live-list positions the filter lets through (None = all)."""
         text = self._filter_text.lower()
         mode = self._filter_mode
         rows = self._rows
@@ -605,20 +655,31 @@ class ContactsGrid(ScrollView, can_focus=True):
                         index = [i for i in index if text in hays[i]]
         self._index = index
         self._last_filter = (text, mode, index)
-        self._positions = None
-        self._update_virtual_size()
-        self.refresh()
 
-    def _restore_cursor(self, party_id: int | None) -> None:
-        index = self._position_of(party_id) if party_id is not None else None
-        if index is None:
-            index = self.cursor_index
+    def _place_cursor(self, index: int) -> None:
+        """Move the cursor after the rows or the filter changed, announcing a new party."""
         index = self.validate_cursor_index(index)
         if index != self.cursor_index:
             self.cursor_index = index
         else:
+            self._refresh_visible_row(index)
             self._scroll_cursor_into_view()
             self._announce()
+
+    def _live_position(self, index: int) -> int | None:
+        """The position in the live list of visible row `index`."""
+        if not 0 <= index < self.visible_count:
+            return None
+        return index if self._index is None else self._index[index]
+
+    def _visible_position(self, live: int) -> int | None:
+        """The visible row showing live-list position `live`, if the filter lets it through."""
+        if self._index is None:
+            return live if 0 <= live < len(self._rows) else None
+        found = bisect_left(self._index, live)
+        if found < len(self._index) and self._index[found] == live:
+            return found
+        return None
 
     def _update_virtual_size(self) -> None:
         # Width 0: the columns always fit the view, so there is never a horizontal scrollbar.
