@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 from rich.cells import cell_len
+from rich.style import Style
 from textual.app import App, ComposeResult
+from textual.color import Color
+from textual.filter import NoColor
 
 from capsule_tui.tui.widgets import ContactsGrid
 from capsule_tui.tui.widgets.contacts_grid import (
@@ -291,12 +294,18 @@ async def test_cursor_stays_visible_without_colour(monkeypatch: pytest.MonkeyPat
     app = GridApp(make_rows(10))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
+        assert app.no_color
         grid = app.query_one(ContactsGrid)
-        cursor_styles = {segment.style.reverse for segment in grid.render_line(1)}
-        other_styles = {segment.style.reverse for segment in grid.render_line(2)}
-        assert cursor_styles == {True}
-        assert True not in other_styles
-        assert all(segment.style.bold for segment in grid.render_line(0))
+        no_color = NoColor()
+
+        def styles(y: int) -> list[Style]:
+            segments = no_color.apply(list(grid.render_line(y)), Color(0, 0, 0))
+            return [segment.style for segment in segments]
+
+        assert all(style.reverse for style in styles(1))  # the cursor row
+        assert not any(style.reverse for style in styles(2))
+        assert all(style.bold for style in styles(0))  # the header
+        assert all(style.color is None or style.color.is_default for style in styles(1))
 
 
 def snapshot_rows() -> list[dict]:
