@@ -1,4 +1,4 @@
-"""CapsuleClient: a synchronous httpx client for Capsule API v2 with pagination, rate limits and retries."""
+"""CapsuleClient: a synchronous httpx client for Capsule API v2, with paging, rate limits, retries."""
 
 from __future__ import annotations
 

@@ -14,8 +14,9 @@ from capsule_tui.capsule.errors import (
     DownloadCancelled,
     NetworkError,
     NotCapsuleError,
+    RateLimitedError,
 )
-from capsule_tui.capsule.sandbox import Fault
+from capsule_tui.capsule.sandbox import Fault, SandboxServer
 
 
 def download(client, **kwargs):
@@ -132,12 +133,9 @@ def test_cancel_during_a_slow_answer_is_prompt(sandbox, make_client):
 
 
 def test_remaining_zero_makes_the_client_wait(make_client):
-    from capsule_tui.capsule.sandbox import SandboxServer
-
     with SandboxServer(parties=250, rate_limit=2) as server:
         client = make_client(server.url, max_rate_limit_wait=0.5)
         # The second answer says 0 remaining; the next request would need an hour's wait.
-        with pytest.raises(Exception) as info:
+        with pytest.raises(RateLimitedError):
             download(client)
-        assert type(info.value).__name__ == "RateLimitedError"
         assert len(party_requests(server)) == 2
