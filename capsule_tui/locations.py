@@ -23,7 +23,7 @@ def _expand(value: str, env: Mapping[str, str]) -> Path:
 
 
 def data_dir(env: Mapping[str, str] | None = None) -> Path:
-    """The folder for capsule-tui's data: `$XDG_DATA_HOME/capsule-tui` or `~/.local/share/capsule-tui`."""
+    """The data folder: `$XDG_DATA_HOME/capsule-tui`, else `~/.local/share/capsule-tui`."""
     env = os.environ if env is None else env
     xdg = env.get("XDG_DATA_HOME", "")
     # The XDG spec says a relative or empty value is to be ignored.

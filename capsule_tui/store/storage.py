@@ -1,8 +1,9 @@
-"""A TinyDB storage held in memory and written to its JSON file atomically by a background thread."""
+"""A TinyDB storage held in memory, written atomically to its JSON file by a background thread."""
 
 from __future__ import annotations
 
 import atexit
+import itertools
 import os
 import secrets
 import threading
@@ -45,7 +46,7 @@ def _dumps(obj: Any) -> bytes:
         return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
 
 
-def _serialise(snapshot: list[tuple[str, bytes | list]], chunk_docs: int) -> Iterator[bytes]:
+def _serialise(snapshot: list[tuple[str, bytes | dict]], chunk_docs: int) -> Iterator[bytes]:
     """Yield the JSON text of the whole database in pieces, one orjson call per piece."""
     yield b"{"
     for index, (name, payload) in enumerate(snapshot):
@@ -58,8 +59,9 @@ def _serialise(snapshot: list[tuple[str, bytes | list]], chunk_docs: int) -> Ite
             continue
         yield b"{"
         first = True
-        for start in range(0, len(payload), chunk_docs):
-            piece = _dumps(dict(payload[start:start + chunk_docs]))
+        items = iter(payload.items())
+        for _ in range(0, len(payload), chunk_docs):
+            piece = _dumps(dict(itertools.islice(items, chunk_docs)))
             if len(piece) > 2:
                 if not first:
                     yield b","
@@ -245,15 +247,18 @@ class BackgroundJSONStorage(Storage):
         Raises StoreWriteError if the write fails (the data stays in memory)."""
         self._write_if_dirty()
 
-    def _snapshot(self) -> tuple[int, list[tuple[str, bytes | list]]]:
+    def _snapshot(self) -> tuple[int, list[tuple[str, bytes | dict]]]:
+        # Under the lock: small tables are serialised whole (a deep snapshot, immune to
+        # TinyDB's in-place updates); big ones are shallow-copied with one dict() each, which
+        # allocates no per-document objects (a list of items would, and wake the GC).
         with self.lock:
             gen = self._dirty_gen
-            snapshot: list[tuple[str, bytes | list]] = []
+            snapshot: list[tuple[str, bytes | dict]] = []
             for name, table in self._data.items():
                 if len(table) < self.small_table_docs:
                     snapshot.append((str(name), _dumps(table)))
                 else:
-                    snapshot.append((str(name), list(table.items())))
+                    snapshot.append((str(name), dict(table)))
             return gen, snapshot
 
     def _write_if_dirty(self) -> bool:
