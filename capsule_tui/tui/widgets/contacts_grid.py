@@ -1,4 +1,4 @@
-"""ContactsGrid: a Line-API grid of staged contacts whose cost depends only on the rows on screen."""
+"""ContactsGrid: a Line-API grid of staged contacts whose cost depends on the rows on screen."""
 
 from __future__ import annotations
 
@@ -132,7 +132,10 @@ def row_cells(row: dict) -> tuple[str, ...]:
     kind = row.get("kind")
     kind_label = KIND_LABELS.get(kind, clean_text(kind))
     tags = row.get("tags") or ()
-    tag_text = ", ".join(clean_text(tag) for tag in tags) if not isinstance(tags, str) else clean_text(tags)
+    if isinstance(tags, str):
+        tag_text = clean_text(tags)
+    else:
+        tag_text = ", ".join(clean_text(tag) for tag in tags)
     row_type = row.get("type")
     action = row.get("action")
     return (
@@ -153,7 +156,9 @@ def row_haystack(row: dict) -> str:
         tag_text = "\n".join(tags) if not isinstance(tags, str) else tags
     except TypeError:
         tag_text = "\n".join(map(str, tags))
-    return ("%s\n%s\n%s" % (row.get("name") or "", row.get("organisation_name") or "", tag_text)).lower()
+    name = row.get("name") or ""
+    organisation = row.get("organisation_name") or ""
+    return ("%s\n%s\n%s" % (name, organisation, tag_text)).lower()
 
 
 def row_matches_mode(row: dict, mode: str) -> bool:
@@ -493,7 +498,11 @@ class ContactsGrid(ScrollView, can_focus=True):
         left = max(0, (width - cell_len(hint)) // 2)
         right = max(0, width - left - cell_len(hint))
         return Strip(
-            [Segment(" " * left, styles.base), Segment(hint, styles.hint), Segment(" " * right, styles.base)],
+            [
+                Segment(" " * left, styles.base),
+                Segment(hint, styles.hint),
+                Segment(" " * right, styles.base),
+            ],
             width,
         )
 
@@ -638,7 +647,13 @@ class ContactsGrid(ScrollView, can_focus=True):
             index: list[int] | None = None
         else:
             last = self._last_filter
-            if last is not None and last[1] == mode and last[2] is not None and text.startswith(last[0]):
+            typing_on = (
+                last is not None
+                and last[1] == mode
+                and last[2] is not None
+                and text.startswith(last[0])
+            )
+            if typing_on:
                 candidates: Iterable[int] = last[2]  # typing on: search the previous matches only
                 if text:
                     hays = self._haystacks()
@@ -647,7 +662,7 @@ class ContactsGrid(ScrollView, can_focus=True):
                     index = list(candidates)
             else:
                 if mode == "all":
-                    index = None if not text else [i for i, hay in enumerate(self._haystacks()) if text in hay]
+                    index = [i for i, hay in enumerate(self._haystacks()) if text in hay]
                 else:
                     index = _mode_positions(rows, mode)
                     if text:
