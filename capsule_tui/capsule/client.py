@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -246,6 +247,64 @@ class _RateLimited(Exception):
 # --------------------------------------------------------------------------- the client
 
 
+_DONE = object()
+
+
+def read_ahead(source: Iterator[Any], cancel: CancelToken | None = None,
+               depth: int = 2) -> Iterator[Any]:
+    """Iterate `source` in a helper thread, up to `depth` items ahead of the consumer.
+
+    The next page downloads while the caller works on this one, so the caller's work hides
+    behind the network wait. Errors are raised in the consumer; closing the consumer (or
+    setting `cancel`) stops the helper at its next step.
+    """
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in source:
+                if not put((True, item)):
+                    return
+            put((True, _DONE))
+        except BaseException as exc:  # handed over to the consumer
+            put((False, exc))
+        finally:
+            if stop.is_set():
+                close = getattr(source, "close", None)
+                if close is not None:
+                    close()
+
+    worker = threading.Thread(target=produce, name="capsule-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            try:
+                ok, item = box.get(timeout=0.1)
+            except queue.Empty:
+                if cancel is not None and cancel.is_set():
+                    raise DownloadCancelled() from None
+                continue
+            if not ok:
+                raise item
+            if item is _DONE:
+                return
+            if cancel is not None and cancel.is_set():
+                raise DownloadCancelled()
+            yield item
+    finally:
+        stop.set()
+
+
 class CapsuleClient:
     """Reads a Capsule account through API v2 (read-only).
 
@@ -349,8 +408,8 @@ class CapsuleClient:
             extra["since"] = since
         seen_ids: set[int] = set()
         total = 0
-        for page, items in self._pages("/parties", extra, "parties", cancel=cancel,
-                                       on_event=on_event):
+        pages = self._pages("/parties", extra, "parties", cancel=cancel, on_event=on_event)
+        for page, items in read_ahead(pages, cancel):
             fresh: list[dict] = []
             for item in items:
                 pid = item.get("id") if isinstance(item, dict) else None

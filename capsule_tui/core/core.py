@@ -28,6 +28,7 @@ from ..domain.records import RecordKind, capsule_fields, new_record, updated_rec
 from ..domain.staging import Stager, follow_organisation
 from ..store.store import Store
 from .errors import AppError, SiteNotFound
+from .gc_pause import gc_paused
 
 SITES, TAGS, STAGED, CUSTOMERS, SUPPLIERS, LINKS, TAX_RULES, DEFAULTS, RUNS = (
     "sites", "tags", "staged_contacts", "customers", "suppliers", "links", "tax_rules",
@@ -438,10 +439,11 @@ class Core:
             site_rows = self._rows_of(name)
             todo = [r for r in site_rows.rows if r["type"] == ContactType.NOT_DEFINED.value
                     and not (r["kind"] == "person" and r.get("organisation_id") is not None)]
-            summary = self._save_rows(site, site_rows, todo, kind, "saved in bulk",
-                                      progress, cancel)
-            self.store.flush()
-            return summary
+            with self.store.batch(), gc_paused():
+                summary = self._save_rows(site, site_rows, todo, kind, "saved in bulk",
+                                          progress, cancel)
+        self.store.flush()
+        return summary
 
     def _save_rows(self, site: Site, site_rows: _SiteRows, todo: list[dict], kind: ContactType,
                    reason: str, progress: Callable[[SaveProgress], None] | None,
@@ -472,6 +474,11 @@ class Core:
         The staging is replaced only when the download completes; on any failure or cancel
         the previous staged rows stay exactly as they were.
         """
+        with gc_paused():
+            return self._download(name, progress, cancel)
+
+    def _download(self, name: str, progress: Callable[[DownloadProgress], None] | None,
+                  cancel: Any) -> RunSummary:
         site = self._site(name)
         summary = RunSummary(site=name, started_at=self._clock())
         stager = Stager(name, site.settings, self._tag_types(name))
@@ -502,7 +509,7 @@ class Core:
         result = stager.finish()
         summary.pages = state["pages"]
         report(DownloadProgress("saving", summary.pages, result.fetched, total=len(result.rows)))
-        with self._lock:
+        with self._lock, self.store.batch():  # one write for the whole save, not one per row
             site = self._site(name)  # settings may have changed meanwhile
             self._replace_staging(site, result.rows)
             site_rows = self._rows_of(name)
@@ -531,7 +538,7 @@ class Core:
             self._put_site(site)
             self.store.put(RUNS, f"{name}:{summary.started_at.isoformat()}",
                            summary.model_dump(mode="json"))
-            self.store.flush()
+        self.store.flush()
         report(DownloadProgress("done", summary.pages, summary.fetched))
         return summary
 

@@ -548,7 +548,7 @@ def test_cancel_between_pages():
         cancel.set()
         with pytest.raises(DownloadCancelled):
             next(it)
-    assert len(rec.requests) == 1
+    assert len(rec.requests) <= 2  # read-ahead may already have fetched the next page
 
 
 # --------------------------------------------------------------------------- the token
