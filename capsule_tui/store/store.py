@@ -167,8 +167,8 @@ class Store:
         With `freeze_gc` and a big file (8 MB or more), the objects loaded are moved out of
         the cyclic garbage collector's reach (`gc.freeze()`): at 100,000 contacts a full
         collection otherwise walks ~1M objects and stalls whichever thread triggers it (the
-        UI) for a large fraction of a second. The documents hold no cycles, so nothing is leaked; they are still freed by
-        reference counting when replaced.
+        UI) for a large fraction of a second. The documents hold no cycles, so nothing is
+        leaked; they are still freed by reference counting when replaced.
 
         Raises DatabaseLockedError, DamagedDatabaseError, NewerSchemaError, StoreAccessError,
         StoreWriteError (a new file could not be written).

@@ -1,4 +1,4 @@
-"""Tests for the Store: persistence, atomic writes, locking, damage, schema, seed data, coalescing."""
+"""Store tests: persistence, atomic writes, locking, damage, schema, seed data, coalescing."""
 
 from __future__ import annotations
 
