@@ -81,7 +81,8 @@ class CapsuleApp(App):
             if binding.id in found:
                 found[binding.id][1].append(key)
                 continue
-            rank = 0 if active.node is screen else 2 if active.node is self else 1
+            rank = (0 if active.node is screen else 3 if active.node is self
+                    else 2 if active.node is screen.focused else 1)
             text = (binding.tooltip or binding.description) + (
                 "" if active.enabled else " (not now)")
             found[binding.id] = [rank, [key], text, binding.id]

@@ -12,7 +12,7 @@ from ..core.errors import describe
 
 DEMO_SITE = "demo"
 DEMO_TOKEN = "demo-token"
-DEMO_NOTE = "demo · local Capsule stand-in"
+DEMO_NOTE = "demo: local stand-in"
 EXIT_OK, EXIT_OPEN_FAILED = 0, 2
 
 

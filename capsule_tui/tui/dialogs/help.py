@@ -39,7 +39,7 @@ class HelpModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
         table.add_column(no_wrap=True, style="bold")
-        table.add_column(ratio=1)
+        table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         table.add_column(no_wrap=True, style="dim")
         for key, description, binding_id in self.rows:
             table.add_row(Text(key), Text(description), Text(binding_id))

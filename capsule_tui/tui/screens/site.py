@@ -55,9 +55,9 @@ class SiteScreen(Screen):
         Binding("d", "download", "Download", id="site.download",
                 tooltip="Download contacts from Capsule"),
         Binding("r", "refresh", "Refresh", id="site.refresh", show=False,
-                tooltip="Reload the grid from the staged contacts (no Capsule call)"),
+                tooltip="Reload the grid (no Capsule call)"),
         Binding("escape", "cancel_work", "Cancel", id="site.cancel",
-                tooltip="Cancel the download (the previous staging is kept)"),
+                tooltip="Cancel the download"),
         Binding("escape", "back", "Back", id="site.back", tooltip="Back to the sites"),
     ]
 

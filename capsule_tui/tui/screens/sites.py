@@ -37,8 +37,10 @@ class SitesScreen(Screen):
                 tooltip="Open the selected site"),
         Binding("x", "disconnect", "Disconnect", id="sites.disconnect",
                 tooltip="Disconnect the selected site (Customers and Suppliers are kept)"),
-        Binding("c", "app.customers", "Customers", id="sites.customers"),
-        Binding("s", "app.suppliers", "Suppliers", id="sites.suppliers"),
+        Binding("c", "app.customers", "Customers", id="sites.customers",
+                tooltip="Browse the Customers made"),
+        Binding("s", "app.suppliers", "Suppliers", id="sites.suppliers",
+                tooltip="Browse the Suppliers made"),
         Binding("q", "app.quit", "Quit", id="sites.quit"),
     ]
 

@@ -6,8 +6,8 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import Input, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label, Static
 
 from ...core.errors import describe
 from ...domain.models import ContactType
@@ -34,7 +34,10 @@ def bulk_candidates(rows: list[dict]) -> int:
 class FilterInput(Input):
     """The filter box; escape clears the filter and goes back to the grid."""
 
-    BINDINGS = [Binding("escape", "clear", "Clear filter", id="filter.clear")]
+    BINDINGS = [
+        Binding("enter", "submit", "Apply filter", id="filter.apply"),
+        Binding("escape", "clear", "Clear filter", id="filter.clear"),
+    ]
 
     def action_clear(self) -> None:
         self.value = ""
@@ -49,28 +52,32 @@ class ContactsPane(Vertical):
     ContactsPane { height: 1fr; }
     ContactsPane #contacts-counts { height: 1; padding: 0 1; text-style: bold; }
     ContactsPane #contacts-view { height: 1; padding: 0 1; color: $text-muted; }
-    ContactsPane FilterInput { display: none; height: 1; border: none; padding: 0 1; }
-    ContactsPane.-filtering FilterInput { display: block; }
+    ContactsPane #filter-bar { display: none; height: 1; padding: 0 1; }
+    ContactsPane.-filtering #filter-bar { display: block; }
+    ContactsPane #filter-bar Label { width: auto; text-style: bold; }
+    ContactsPane FilterInput, ContactsPane FilterInput:focus {
+        height: 1; border: none; padding: 0 1; background: $boost;
+    }
     ContactsPane.-filtering #contacts-view { display: none; }
     """
 
     BINDINGS = [
         Binding("c", "set_type('customer')", "Customer", id="grid.customer",
-                group=TYPE_KEYS, tooltip="Make this row a Customer (saved at once)"),
+                group=TYPE_KEYS, tooltip="Row → Customer (saved at once)"),
         Binding("s", "set_type('supplier')", "Supplier", id="grid.supplier",
-                group=TYPE_KEYS, tooltip="Make this row a Supplier (saved at once)"),
+                group=TYPE_KEYS, tooltip="Row → Supplier (saved at once)"),
         Binding("i", "set_type('ignore')", "Ignore", id="grid.ignore",
-                group=TYPE_KEYS, tooltip="Ignore this row (not saved)"),
+                group=TYPE_KEYS, tooltip="Row → Ignore (not saved)"),
         Binding("space", "cycle_type", "Cycle type", id="grid.cycle", show=False,
-                tooltip="Cycle this row's type: Customer, Supplier, Ignore"),
+                tooltip="Cycle the row's type"),
         Binding("C", "save_all('customer')", "Save all Not defined as Customers",
                 id="grid.save_customers", group=SAVE_KEYS),
         Binding("S", "save_all('supplier')", "Save all Not defined as Suppliers",
                 id="grid.save_suppliers", group=SAVE_KEYS),
         Binding("slash", "open_filter", "Filter", id="grid.filter",
-                tooltip="Filter rows by text (enter applies, escape clears)"),
+                tooltip="Filter rows by text"),
         Binding("f", "cycle_mode", "View", id="grid.view",
-                tooltip="Show all rows / Not defined / conflicts"),
+                tooltip="View all / Not defined / conflicts"),
     ]
 
     def __init__(self, site: str) -> None:
@@ -81,9 +88,12 @@ class ContactsPane(Vertical):
         yield Static(id="contacts-counts")
         yield Static(id="contacts-view")
         filter_input = FilterInput(placeholder="filter: name, organisation, tag, reason — "
-                                               "enter applies, esc clears", id="contacts-filter")
+                                               "enter applies, esc clears", id="contacts-filter",
+                                   compact=True)
         filter_input.cursor_blink = getattr(self.app, "cursor_blink", True)
-        yield filter_input
+        with Horizontal(id="filter-bar"):
+            yield Label("Filter:")
+            yield filter_input
         yield ContactsGrid(id="contacts-grid")
 
     @property
@@ -114,7 +124,7 @@ class ContactsPane(Vertical):
             view.append(" · filter: ")
             view.append(grid.filter_text, style="bold")
         view.append(f" · {number(grid.visible_count)} shown")
-        view.append("   / filter · f view", style="dim")
+        view.append(" · / filter · f view", style="dim")
         self.query_one("#contacts-view", Static).update(view)
 
     # ------------------------------------------------------------- row types

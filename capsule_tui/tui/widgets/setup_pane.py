@@ -112,7 +112,7 @@ class SetupPane(Horizontal):
         with Vertical(id="setup-tags"):
             yield Static("Tags", classes="heading -first")
             table = TagTable(cursor_type="row", id="tags-table")
-            table.add_column("Tag", width=20, key="tag")
+            table.add_column("Tag", width=18, key="tag")
             table.add_column("Maps to", width=10, key="type")
             yield table
             yield Static(id="tags-hint")
