@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import uuid
 from collections.abc import Callable
@@ -504,6 +505,7 @@ class Core:
         try:
             for page in client.iter_party_pages(on_event=on_event, cancel=cancel):
                 stager.add_many(page)
+                gc.collect(1)  # the automatic collector is paused: free this page's cycles
         finally:
             client.close()
         result = stager.finish()
