@@ -119,10 +119,10 @@ class StagedContact(BaseModel):
     action: Action = Action.PENDING
     record_kind: Literal["customer", "supplier"] | None = None
     record_id: str | None = None
-    addresses: list[dict] = Field(default_factory=list)
-    phones: list[dict] = Field(default_factory=list)
-    emails: list[dict] = Field(default_factory=list)
-    websites: list[dict] = Field(default_factory=list)
+    addresses: list[list[str]] = Field(default_factory=list)  # [type, street, city, state, zip, country]
+    phones: list[list[str]] = Field(default_factory=list)  # [type, number]
+    emails: list[list[str]] = Field(default_factory=list)  # [type, address]
+    websites: list[list[str]] = Field(default_factory=list)  # [type, service, url]
     order: int = 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sys import intern
 from typing import Any
 
 from .names import person_name
@@ -49,42 +50,40 @@ def read_tags(raw: dict) -> list[str]:
     for tag in _items(raw.get("tags")):
         name = _text(tag.get("name")).strip()
         if name and name not in names:
-            names.append(name)
+            names.append(intern(name))
     return names
 
 
-def read_addresses(raw: dict) -> list[dict]:
+def read_addresses(raw: dict) -> list[list[str]]:
+    """Addresses as compact lists: [type, street, city, state, zip, country]."""
     out = []
     for item in _items(raw.get("addresses")):
-        address = {
-            "type": _text(item.get("type")).strip(),
-            "street": _text(item.get("street")),
-            "city": _text(item.get("city")).strip(),
-            "state": _text(item.get("state")).strip(),
-            "zip": _text(item.get("zip")).strip(),
-            "country": _text(item.get("country")).strip(),
-        }
-        if any(address[key] for key in ("street", "city", "state", "zip", "country")):
+        address = [intern(_text(item.get("type")).strip()), _text(item.get("street")),
+                   _text(item.get("city")).strip(), _text(item.get("state")).strip(),
+                   _text(item.get("zip")).strip(), intern(_text(item.get("country")).strip())]
+        if any(address[1:]):
             out.append(address)
     return out
 
 
-def _typed_values(raw: dict, key: str, field: str) -> list[dict]:
+def _typed_values(raw: dict, key: str, field: str) -> list[list[str]]:
+    """Phones or e-mails as compact [type, value] pairs."""
     out = []
     for item in _items(raw.get(key)):
         value = _text(item.get(field)).strip()
         if value:
-            out.append({"type": _text(item.get("type")).strip(), "value": value})
+            out.append([intern(_text(item.get("type")).strip()), value])
     return out
 
 
-def read_websites(raw: dict) -> list[dict]:
+def read_websites(raw: dict) -> list[list[str]]:
+    """Websites as compact [type, service, url] triples."""
     out = []
     for item in _items(raw.get("websites")):
         value = (_text(item.get("url")) or _text(item.get("address"))).strip()
         if value:
-            out.append({"type": _text(item.get("type")).strip(),
-                        "service": _text(item.get("service")).strip().upper(), "value": value})
+            out.append([intern(_text(item.get("type")).strip()),
+                        intern(_text(item.get("service")).strip().upper()), value])
     return out
 
 
@@ -120,7 +119,7 @@ def read_party(raw: Any) -> dict:
         raise UnusableParty("no name")
     row = {
         "party_id": party_id,
-        "kind": kind,
+        "kind": "organisation" if kind == "organisation" else "person",
         "name": name,
         "first_name": first.strip(),
         "last_name": last.strip(),

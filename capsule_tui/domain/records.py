@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 RecordKind = Literal["customer", "supplier"]
@@ -15,24 +15,25 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit]
 
 
-def inventory_address(address: Mapping, mapping: Mapping[str, str], default_country: str) -> dict:
-    """S3: one Capsule address → one inventory Address."""
-    lines = [line.strip() for line in address.get("street", "").splitlines() if line.strip()]
-    capsule_type = address.get("type", "")
+def inventory_address(address: Sequence[str], mapping: Mapping[str, str],
+                      default_country: str) -> dict:
+    """S3: one Capsule address ([type, street, city, state, zip, country]) → one Address."""
+    capsule_type, street, city, state, postcode, country = address
+    lines = [line.strip() for line in street.splitlines() if line.strip()]
     kind = mapping.get(capsule_type) or mapping.get("") or "Business"
     return {
         "Line1": _cut(lines[0] if lines else "", 256),
         "Line2": _cut(", ".join(lines[1:]), 256),
-        "City": _cut(address.get("city", ""), 256),
-        "State": _cut(address.get("state", ""), 256),
-        "Postcode": _cut(address.get("zip", ""), 20),
-        "Country": _cut(address.get("country", "") or default_country, 256),
+        "City": _cut(city, 256),
+        "State": _cut(state, 256),
+        "Postcode": _cut(postcode, 20),
+        "Country": _cut(country or default_country, 256),
         "Type": kind,
         "DefaultForType": False,
     }
 
 
-def inventory_addresses(addresses: Iterable[Mapping], mapping: Mapping[str, str],
+def inventory_addresses(addresses: Iterable[Sequence[str]], mapping: Mapping[str, str],
                         default_country: str) -> list[dict]:
     out = [inventory_address(a, mapping, default_country) for a in addresses]
     seen: set[str] = set()
@@ -43,10 +44,11 @@ def inventory_addresses(addresses: Iterable[Mapping], mapping: Mapping[str, str]
     return out
 
 
-def _first(items: Iterable[Mapping], types: set[str] | None = None) -> str:
+def _first(items: Iterable[Sequence[str]], types: set[str] | None = None) -> str:
+    """The value (last element) of the first [type, …, value] item whose type is in `types`."""
     for item in items:
-        if types is None or item.get("type", "").casefold() in types:
-            return item["value"]
+        if types is None or item[0].casefold() in types:
+            return item[-1]
     return ""
 
 
