@@ -154,8 +154,19 @@ class ContactsPane(Vertical):
             return
         self.grid.rows_changed([r["party_id"] for r in changed])
         if advance:
-            self.grid.cursor_down()
+            self.next_decision()
         self.update_lines()
+
+    def next_decision(self) -> None:
+        """Move down to the next row a key can decide: people of an organisation follow it."""
+        grid = self.grid
+        for _ in range(grid.visible_count):
+            before = grid.cursor_index
+            grid.cursor_down()
+            row = grid.current_row
+            if grid.cursor_index == before or row is None or not (
+                    row.get("kind") == "person" and row.get("organisation_id") is not None):
+                return
 
     def action_save_all(self, kind: str) -> None:
         self.screen.ask_bulk_save(ContactType(kind))

@@ -15,7 +15,7 @@ class ProgressPanel(Vertical):
 
     DEFAULT_CSS = """
     ProgressPanel {
-        dock: bottom; height: 4; display: none;
+        height: 4; display: none;
         border-top: solid $primary; padding: 0 1; background: $surface;
     }
     ProgressPanel.-running { display: block; }

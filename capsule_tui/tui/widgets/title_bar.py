@@ -27,12 +27,11 @@ class TitleBar(Static):
         for crumb in self.crumbs:
             text.append(" › ")
             text.append(crumb)
-        right = " · ".join(x for x in (self.note, "? help · ^p commands") if x)
-        if right:
-            room = self.size.width - text.cell_len - 1
-            if room > 4:
-                note = Text(right, style="italic")
-                note.truncate(room - 1, overflow="ellipsis")
-                text.append(" " * max(1, room - note.cell_len))
-                text.append(note)
+        room = self.size.width - text.cell_len - 2
+        hints = "? help · ^p commands"
+        for right in ((f"{self.note} · {hints}" if self.note else hints), self.note, ""):
+            if right and len(right) <= room:
+                text.append(" " * (room - len(right) + 1))
+                text.append(right, style="italic")
+                break
         return text
