@@ -295,3 +295,24 @@ async def test_command_palette_offers_the_site_actions(core, sandbox) -> None:
         await pilot.press("ctrl+p", *"suppliers", "enter")
         await pilot.pause()
         assert isinstance(app.screen, RecordsScreen) and app.screen.kind == "supplier"
+
+
+async def test_names_with_markup_show_as_typed(core) -> None:
+    from capsule_tui.capsule.sandbox import SandboxServer
+
+    with SandboxServer(parties=120, seed=1, token=TOKEN, subdomain=SITE) as server:
+        staged(core, server)
+    core.save_not_defined(SITE, "customer")
+    app = app_for(core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c")
+        table = app.screen.query_one("#records-table", DataTable)
+        names = [core.record("customer", key.value)["Name"] for key in table.rows]
+        index = names.index("[red]Acme[/red] Ltd")
+        table.move_cursor(row=index)
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "[red]Acme[/red] Ltd" in shown
+        await pilot.press("tab", "end")  # scroll the detail down to the Contacts
+        await pilot.pause()
+        assert "John Smith [bold]" in screen_text(app)
