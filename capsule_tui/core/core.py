@@ -331,7 +331,9 @@ class Core:
 
     def _people_of(self, site_rows: _SiteRows, org: dict) -> list[dict]:
         out = []
-        for row in site_rows.rows[site_rows.position[org["party_id"]] + 1:]:
+        rows = site_rows.rows
+        for index in range(site_rows.position[org["party_id"]] + 1, len(rows)):
+            row = rows[index]
             if row["kind"] != "person" or row.get("organisation_id") != org["party_id"]:
                 break
             out.append(row)

@@ -19,10 +19,10 @@ class UnusableParty(Exception):
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:
+        return value
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     return ""
@@ -30,9 +30,9 @@ def _text(value: Any) -> str:
 
 def _items(value: Any) -> list[dict]:
     """A list of dicts, dropping anything malformed."""
-    if not isinstance(value, list):
+    if type(value) is not list or not value:
         return []
-    return [item for item in value if isinstance(item, dict)]
+    return [item for item in value if type(item) is dict]
 
 
 def _party_id(value: Any) -> int | None:
