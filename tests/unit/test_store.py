@@ -28,7 +28,12 @@ from capsule_tui.store import (
     StoreError,
     StoreWriteError,
 )
-from capsule_tui.store.storage import BackgroundJSONStorage
+from capsule_tui.store.storage import (
+    BackgroundJSONStorage,
+    journal_path,
+    replay_journal,
+    take_generation,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -54,7 +59,16 @@ def quiet_store(db_path: Path):
 
 
 def file_tables(path: Path) -> dict:
+    """The main file alone."""
     return json.loads(path.read_bytes())
+
+
+def durable_tables(path: Path) -> dict:
+    """What a reopen would see: the main file plus its journal replayed."""
+    data = json.loads(path.read_bytes())
+    generation = take_generation(data)
+    replay_journal(path, data, generation)
+    return data
 
 
 def mode(path: Path) -> int:
@@ -86,13 +100,14 @@ def test_round_trip_across_reopen(db_path: Path) -> None:
 def test_file_opens_with_stock_tinydb(store: Store, db_path: Path) -> None:
     store.put("customers", "demo:1", {"Name": "Acme"})
     store.db.table("sites").insert({"subdomain": "demo"})
-    store.flush()
+    store.close()  # compacts: the main file alone is complete
 
+    assert not journal_path(db_path).exists()
     stock = TinyDB(db_path)
     try:
         assert stock.table("customers").get(doc_id="demo:1") == {"Name": "Acme"}
         assert stock.table("sites").all() == [{"subdomain": "demo"}]
-        assert stock.table("schema").get(doc_id=1) == {"version": SCHEMA_VERSION}
+        assert stock.table("schema").get(doc_id=1)["version"] == SCHEMA_VERSION
         assert len(stock.table("tax_rules")) == len(seed_reference_data()["tax_rules"])
     finally:
         stock.close()
@@ -152,7 +167,7 @@ def test_existing_loose_file_is_made_private(db_path: Path) -> None:
 def test_crash_before_rename_leaves_file_intact(quiet_store: Store, db_path: Path,
                                                  monkeypatch) -> None:
     quiet_store.put("customers", "demo:1", {"Name": "Before"})
-    quiet_store.flush()
+    quiet_store.compact()
     before = db_path.read_bytes()
 
     def crash(src, dst):
@@ -161,14 +176,14 @@ def test_crash_before_rename_leaves_file_intact(quiet_store: Store, db_path: Pat
     monkeypatch.setattr(os, "replace", crash)
     quiet_store.put("customers", "demo:1", {"Name": "After"})
     with pytest.raises(StoreWriteError):
-        quiet_store.flush()
+        quiet_store.compact()
     assert db_path.read_bytes() == before
     assert file_tables(db_path)["customers"]["demo:1"] == {"Name": "Before"}
     assert [p.name for p in db_path.parent.iterdir() if p.name.endswith(".tmp")] == []
     assert quiet_store.get("customers", "demo:1") == {"Name": "After"}  # kept in memory
 
     monkeypatch.undo()
-    quiet_store.flush()  # the next write retries and succeeds
+    quiet_store.compact()  # the next write retries and succeeds
     assert quiet_store.last_write_error is None
     assert file_tables(db_path)["customers"]["demo:1"] == {"Name": "After"}
 
@@ -181,9 +196,10 @@ def test_unserialisable_document_fails_the_write_not_the_file(quiet_store: Store
     with pytest.raises(StoreWriteError):
         quiet_store.flush()
     assert db_path.read_bytes() == before
+    assert not journal_path(db_path).exists() or b"r1" not in journal_path(db_path).read_bytes()
     quiet_store.delete("runs", "r1")
     quiet_store.flush()
-    assert "runs" in file_tables(db_path)
+    assert "runs" in durable_tables(db_path)
 
 
 def test_disk_full_is_remembered_reported_and_recovered(store: Store, db_path: Path,
@@ -224,7 +240,7 @@ def test_permission_denied_write_error(quiet_store: Store, db_path: Path, monkey
     real_open = os.open
 
     def refusing_open(path, flags, *args, **kwargs):
-        if str(path).endswith(".tmp"):
+        if str(path).endswith((".tmp", ".journal")):
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real_open(path, flags, *args, **kwargs)
 
@@ -235,7 +251,7 @@ def test_permission_denied_write_error(quiet_store: Store, db_path: Path, monkey
     assert "writable" in info.value.hint and "Permission denied" in info.value.title
     monkeypatch.undo()
     quiet_store.flush()
-    assert "customers" in file_tables(db_path)
+    assert "customers" in durable_tables(db_path)
 
 
 def test_stale_temporaries_are_removed_on_open(db_path: Path) -> None:
@@ -323,7 +339,7 @@ def test_empty_file_is_a_new_database(db_path: Path) -> None:
     db_path.write_bytes(b"")
     with Store.open(db_path) as s:
         assert s.get("schema", "1") == {"version": SCHEMA_VERSION}
-    assert file_tables(db_path)["schema"] == {"1": {"version": SCHEMA_VERSION}}
+    assert file_tables(db_path)["schema"]["1"]["version"] == SCHEMA_VERSION
 
 
 def test_newer_schema_is_refused(db_path: Path) -> None:
@@ -343,7 +359,7 @@ def test_missing_schema_is_set(db_path: Path) -> None:
     db_path.write_bytes(b'{"customers": {"demo:1": {"Name": "Acme"}}}')
     with Store.open(db_path) as s:
         assert s.get("customers", "demo:1") == {"Name": "Acme"}
-    assert file_tables(db_path)["schema"]["1"] == {"version": SCHEMA_VERSION}
+    assert file_tables(db_path)["schema"]["1"]["version"] == SCHEMA_VERSION
 
 
 def test_errors_have_title_and_hint() -> None:
@@ -437,7 +453,7 @@ def test_rapid_puts_are_coalesced(db_path: Path) -> None:
         s.flush()
         writes = s.writes_completed - start
         assert 1 <= writes <= 3
-        assert file_tables(db_path)["staged_contacts"]["demo:1"] == {"Type": "t49"}
+        assert durable_tables(db_path)["staged_contacts"]["demo:1"] == {"Type": "t49"}
 
 
 def test_change_is_durable_without_flush(db_path: Path) -> None:
@@ -447,13 +463,13 @@ def test_change_is_durable_without_flush(db_path: Path) -> None:
         started = time.monotonic()
         while time.monotonic() - started < 2:
             try:
-                if file_tables(db_path).get("staged_contacts", {}).get("demo:7"):
+                if durable_tables(db_path).get("staged_contacts", {}).get("demo:7"):
                     break
             except ValueError:
                 pass
             time.sleep(0.005)
         elapsed = time.monotonic() - started
-        assert file_tables(db_path)["staged_contacts"]["demo:7"] == {"Type": "Supplier"}
+        assert durable_tables(db_path)["staged_contacts"]["demo:7"] == {"Type": "Supplier"}
         assert elapsed < flush_delay + 0.5
 
 
@@ -482,7 +498,7 @@ def test_put_during_a_write_schedules_one_more(db_path: Path, monkeypatch) -> No
             time.sleep(0.01)
         assert not s.dirty
         assert s.writes_completed - start == 2
-        assert file_tables(db_path)["runs"]["a"] == {"v": 19}
+        assert durable_tables(db_path)["runs"]["a"] == {"v": 19}
 
 
 def test_batch_changes_reach_the_file_together(store: Store, db_path: Path) -> None:
@@ -491,7 +507,7 @@ def test_batch_changes_reach_the_file_together(store: Store, db_path: Path) -> N
     with store.batch():
         store.delete_many("staged_contacts", ["old:1", "old:2"])
         time.sleep(0.1)  # the writer cannot snapshot the half-done change
-        assert set(file_tables(db_path)["staged_contacts"]) == {"old:1", "old:2"}
+        assert set(durable_tables(db_path)["staged_contacts"]) == {"old:1", "old:2"}
         store.put("staged_contacts", "new:1", {"v": 3})
     store.flush()
-    assert file_tables(db_path)["staged_contacts"] == {"new:1": {"v": 3}}
+    assert durable_tables(db_path)["staged_contacts"] == {"new:1": {"v": 3}}
