@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.table import Table
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -36,17 +36,29 @@ class HelpModal(ModalScreen[None]):
         self.where = where
         self.rows = rows
 
+    KEY_CELLS, ID_CELLS, LINE_CELLS = 12, 22, 72
+
+    def _line(self, key: str, description: str, binding_id: str) -> Text:
+        """One row in fixed cells: key, what it does (cropped to fit), binding id."""
+        text_cells = self.LINE_CELLS - self.KEY_CELLS - self.ID_CELLS - 2
+        line = Text()
+        line.append(self._cell(key, self.KEY_CELLS - 1) + " ", style="bold")
+        line.append(self._cell(description, text_cells) + "  ")
+        line.append(self._cell(binding_id, self.ID_CELLS), style="dim")
+        return line
+
+    @staticmethod
+    def _cell(text: str, cells: int) -> str:
+        if cell_len(text) > cells:
+            return set_cell_size(text, cells - 1) + "…"
+        return set_cell_size(text, cells)
+
     def compose(self) -> ComposeResult:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(no_wrap=True, style="bold")
-        table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        table.add_column(no_wrap=True, style="dim")
-        for key, description, binding_id in self.rows:
-            table.add_row(Text(key), Text(description), Text(binding_id))
+        lines = Text("\n").join(self._line(*row) for row in self.rows)
         with Vertical():
             yield Static(Text(f"Keys — {self.where}"), classes="title")
             with VerticalScroll():
-                yield Static(table)
+                yield Static(lines)
             yield Static(Text("Remap any key by its id (App.set_keymap). "
                               "esc closes this help."), classes="keys")
 
