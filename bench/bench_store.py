@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import resource
+import shutil
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from statistics import median
 
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from capsule_tui.store import Store  # noqa: E402
+from capsule_tui.store.storage import (  # noqa: E402
+    BackgroundJSONStorage,
+    journal_path,
+    replay_journal,
+    take_generation,
+)
 
 
 def staged_contact(i: int) -> tuple[str, dict]:
@@ -85,23 +92,23 @@ class GapRecorder:
         self._thread.join()
 
 
-def wait_durable(path: Path, old_mtime: int, marker: bytes, start: float,
-                 timeout: float = 30) -> float:
-    """Seconds from `start` until the file is replaced (new mtime) by one containing `marker`.
-
-    Reading the file back to check it is not counted."""
+def wait_durable(store: Store, start: float, timeout: float = 30) -> float:
+    """Seconds from `start` until every change is durable (journal append or rewrite fsynced:
+    the store is no longer dirty)."""
     while time.perf_counter() - start < timeout:
-        try:
-            mtime = os.stat(path).st_mtime_ns
-        except FileNotFoundError:
-            mtime = old_mtime
-        if mtime != old_mtime:
-            seen = time.perf_counter() - start
-            if marker in path.read_bytes():
-                return seen
-            old_mtime = mtime
-        time.sleep(0.001)
-    raise TimeoutError("the change never reached the file")
+        if not store.dirty:
+            return time.perf_counter() - start
+        time.sleep(0.0005)
+    raise TimeoutError("the change never reached the disk")
+
+
+def thread_cpu(storage: BackgroundJSONStorage) -> float:
+    """CPU seconds used so far by the storage's writer thread (Linux schedstat)."""
+    thread = storage._thread
+    if thread is None or thread.native_id is None:
+        return 0.0
+    with open(f"/proc/self/task/{thread.native_id}/schedstat") as stat:
+        return int(stat.read().split()[0]) / 1e9
 
 
 def rss_mb() -> float:
@@ -164,44 +171,86 @@ def main() -> None:
     gc.collect()
     print(f"full gc.collect() after open       {ms(time.perf_counter() - gc_start)}  (frozen)")
 
-    # One type change on one row → durable.
+    storage = store._storage
+    journal = journal_path(path)
+
+    # One type change on one row → durable (a journal line, fsynced), several times.
     base = store.get("staged_contacts", "demo:180000101")
-    old = os.stat(path).st_mtime_ns
-    put_start = time.perf_counter()
-    store.put("staged_contacts", "demo:180000101", {**base, "type": "Supplier-one"})
-    put_cost = time.perf_counter() - put_start
-    durable = wait_durable(path, old, b"Supplier-one", put_start)
-    print(f"one put: call                      {ms(put_cost)}")
-    print(f"one put → file replaced with it    {ms(durable)}  (flush_delay 200 ms)")
+    calls, durables, cpus = [], [], []
+    for attempt in range(7):
+        time.sleep(0.3)  # the writer is idle
+        marker = f"Supplier-one-{attempt}"
+        cpu_before = thread_cpu(storage)
+        put_start = time.perf_counter()
+        store.put("staged_contacts", "demo:180000101", {**base, "type": marker})
+        calls.append(time.perf_counter() - put_start)
+        durables.append(wait_durable(store, put_start))
+        cpus.append(thread_cpu(storage) - cpu_before)
+        assert marker.encode() in journal.read_bytes()
+    print(f"one put: call                      {ms(median(calls))}")
+    print(f"one put → journal line fsynced     {ms(median(durables))}  "
+          f"(max {ms(max(durables)).strip()}; flush_delay 200 ms)")
+    print(f"writer CPU per single change       {ms(median(cpus))}  "
+          f"(thread CPU from the put to durable)")
 
     # 50 changes in a burst.
-    writes_before = store.writes_completed
-    old = os.stat(path).st_mtime_ns
+    time.sleep(0.3)
+    appends_before, fulls_before = store.journal_appends, store.full_writes
+    cpu_before = thread_cpu(storage)
     burst_start = time.perf_counter()
     for i in range(50):
         key = f"demo:{180000000 + i}"
         row = store.get("staged_contacts", key)
         store.put("staged_contacts", key, {**row, "type": f"burst-{i}"})
     burst_call = time.perf_counter() - burst_start
-    durable = wait_durable(path, old, b"burst-49", burst_start)
-    while store.dirty:
-        time.sleep(0.001)
+    durable = wait_durable(store, burst_start)
+    burst_cpu = thread_cpu(storage) - cpu_before
+    assert b"burst-49" in journal.read_bytes()
     print(f"50 puts: calls                     {ms(burst_call)}")
-    print(f"50 puts → file replaced            {ms(durable)}  "
-          f"({store.writes_completed - writes_before} file writes)")
+    print(f"50 puts → durable                  {ms(durable)}  "
+          f"({store.journal_appends - appends_before} journal appends, "
+          f"{store.full_writes - fulls_before} full writes, writer CPU {ms(burst_cpu).strip()})")
+    print(f"journal size now                   {journal.stat().st_size / 1e3:8.1f} kB")
+
+    # The files as a crash would leave them now (reopened at the end, not to add to the RSS).
+    crash = folder / "crash"
+    crash.mkdir(exist_ok=True)
+    shutil.copyfile(path, crash / path.name)
+    shutil.copyfile(journal, journal_path(crash / path.name))
+
+    # Worst case: the key comes just as a full rewrite starts; its append waits for it.
+    time.sleep(0.3)
+    storage.flush_delay = 0.0
+    storage.request_compaction()
+    time.sleep(0.01)
+    storage.flush_delay = 0.2
+    put_start = time.perf_counter()
+    store.put("staged_contacts", "demo:180000101", {**base, "type": "during-rewrite"})
+    during = wait_durable(store, put_start)
+    print(f"one put during a full rewrite      {ms(during)}  (waits for the rewrite)")
+
+    # Compaction: full rewrite + journal removal, from this thread.
+    compact_cpu = time.thread_time()
+    compact_start = time.perf_counter()
+    store.compact()
+    compact_wall = time.perf_counter() - compact_start
+    print(f"compact() (full rewrite)           {ms(compact_wall)}  "
+          f"(CPU {ms(time.thread_time() - compact_cpu).strip()}; journal left: "
+          f"{journal.exists()})")
 
     # Longest stall of another thread while a background write runs.
     with GapRecorder() as idle:
         time.sleep(1.0)
     for label, chunk in (("chunked (2,000 docs/call)", 2_000), ("one orjson call", 10**9)):
         store._storage.chunk_docs = chunk
-        writes = store.writes_completed
+        writes = store.full_writes
         with GapRecorder() as gaps:
             time.sleep(0.05)
             start = time.perf_counter()
             store.put("staged_contacts", "demo:180000102", {**base, "type": f"stall-{chunk}"})
+            storage.request_compaction()  # a background full rewrite
             worst_put = 0.0
-            while store.writes_completed == writes:
+            while store.full_writes == writes:
                 p0 = time.perf_counter()
                 store.get("staged_contacts", "demo:180000103")
                 store.put("runs", "bench", {"t": p0})  # what the UI thread does meanwhile
@@ -209,7 +258,7 @@ def main() -> None:
                 time.sleep(0.001)
             elapsed = time.perf_counter() - start
         store.flush()
-        print(f"stall during write, {label:26s}: ticker max gap {ms(gaps.max_gap)}, "
+        print(f"stall during full write, {label:21s}: ticker max gap {ms(gaps.max_gap)}, "
               f"worst get+put {ms(worst_put)}, write done after {ms(elapsed)}")
     store._storage.chunk_docs = 2_000
     print(f"ticker max gap with no write       {ms(idle.max_gap)}")
@@ -217,6 +266,25 @@ def main() -> None:
     store.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS                           {peak:8.1f} MB")
+    del store
+    gc.collect()
+
+    # Reopen after a crash: main file + journal replayed (then folded in by close()).
+    crashed = crash / path.name
+    data = orjson.loads(crashed.read_bytes())
+    replay_start = time.perf_counter()
+    replay_journal(crashed, data, take_generation(data))
+    print(f"journal replay alone               {ms(time.perf_counter() - replay_start)}")
+    del data
+    gc.collect()
+    reopen_start = time.perf_counter()
+    replayed = Store.open(crash / path.name, flush_delay=60)
+    reopened = time.perf_counter() - reopen_start
+    print(f"Store.open with a journal          {ms(reopened)}  "
+          f"({replayed.journal.applied} entries replayed; compare Store.open above)")
+    assert replayed.get("staged_contacts", "demo:180000049")["type"] == "burst-49"
+    replayed.close()
+    shutil.rmtree(crash)
 
 
 if __name__ == "__main__":
