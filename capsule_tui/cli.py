@@ -244,11 +244,13 @@ def _run(args: argparse.Namespace, core: Any) -> int:
             rows = [r for r in rows if r["type"] == wanted]
         if args.json:
             keys = ("party_id", "name", "kind", "organisation_id", "organisation_name", "tags",
-                    "type", "reason", "action", "record_kind", "record_id")
-            _print_json([{k: r.get(k) for k in keys} for r in rows])
+                    "type", "reason", "action", "record_id")
+            _print_json([{**{k: r.get(k) for k in keys}, "tags": r.get("tags", []),
+                          "record_kind": r["type"] if r.get("record_id") else None}
+                         for r in rows])
         else:
             _table([(r["party_id"], ("  " if r.get("organisation_id") else "") + r["name"],
-                     r["kind"], ",".join(r["tags"]), ContactType(r["type"]).label, r["action"],
+                     r["kind"], ",".join(r.get("tags", ())), ContactType(r["type"]).label, r["action"],
                      r["reason"]) for r in rows],
                    ("ID", "NAME", "KIND", "TAGS", "TYPE", "ACTION", "REASON"))
     elif cmd == "set-type":

@@ -74,6 +74,7 @@ class SiteSummary:
 class _SiteRows:
     """The staged rows of one site in display order, with an index by party id."""
 
+    site: str
     rows: list[dict] = field(default_factory=list)
     position: dict[int, int] = field(default_factory=dict)
     version: int = 0
@@ -85,6 +86,11 @@ def utc_now() -> datetime:
 
 def _staged_key(site: str, party_id: int) -> str:
     return f"{site}:{party_id}"
+
+
+def _unlinked(row: dict) -> dict:
+    """A copy of a staged row without its saved-record id."""
+    return {key: value for key, value in row.items() if key != "record_id"}
 
 
 class Core:
@@ -290,9 +296,9 @@ class Core:
         cached = self._site_rows.get(name)
         if cached is None:
             prefix = f"{name}:"
+            # The table keeps insertion order, which is the display order of each site's rows.
             rows = [d for k, d in self.store.docs(STAGED).items() if k.startswith(prefix)]
-            rows.sort(key=lambda d: d.get("order", 0))
-            cached = _SiteRows(rows, {r["party_id"]: i for i, r in enumerate(rows)})
+            cached = _SiteRows(name, rows, {r["party_id"]: i for i, r in enumerate(rows)})
             self._site_rows[name] = cached
         return cached
 
@@ -327,7 +333,7 @@ class Core:
 
     def _replace_row(self, site_rows: _SiteRows, row: dict) -> None:
         site_rows.rows[site_rows.position[row["party_id"]]] = row
-        self.store.put(STAGED, _staged_key(row["site"], row["party_id"]), row)
+        self.store.put(STAGED, _staged_key(site_rows.site, row["party_id"]), row)
 
     def _people_of(self, site_rows: _SiteRows, org: dict) -> list[dict]:
         out = []
@@ -380,9 +386,8 @@ class Core:
         self.store.put(table, record["ID"], record)
         self.store.put(LINKS, link_key, {"site": site.name, "party_id": org["party_id"],
                                          "kind": kind, "record_id": record["ID"]})
-        saved = {**org, "type": kind, "action": action, "record_kind": kind,
-                 "record_id": record["ID"]}
-        return saved, [{**p, "type": kind, "action": Action.CONTACT.value, "record_kind": kind,
+        saved = {**org, "type": kind, "action": action, "record_id": record["ID"]}
+        return saved, [{**p, "type": kind, "action": Action.CONTACT.value,
                         "record_id": record["ID"]} for p in people]
 
     def _apply_type(self, site: Site, site_rows: _SiteRows, row: dict, kind: ContactType,
@@ -394,14 +399,13 @@ class Core:
                                              people, kind.value, now)
         else:
             self.store.delete(LINKS, _staged_key(site.name, row["party_id"]))  # S5: record kept
-            saved = {**row, "type": kind.value, "reason": reason,
+            saved = {**_unlinked(row), "type": kind.value, "reason": reason,
                      "action": Action.SKIPPED.value if kind is ContactType.IGNORE
-                     else Action.PENDING.value, "record_kind": None, "record_id": None}
+                     else Action.PENDING.value}
             saved_people = []
             for person in people:
-                person = dict(person)
+                person = _unlinked(person)
                 follow_organisation(person, saved)
-                person.update(record_kind=None, record_id=None)
                 saved_people.append(person)
         changed = [saved, *saved_people]
         for new in changed:
@@ -484,7 +488,7 @@ class Core:
                   cancel: Any) -> RunSummary:
         site = self._site(name)
         summary = RunSummary(site=name, started_at=self._clock())
-        stager = Stager(name, site.settings, self._tag_types(name))
+        stager = Stager(site.settings, self._tag_types(name))
         report = progress or (lambda _p: None)
         state = {"pages": 0}
 
@@ -554,8 +558,6 @@ class Core:
         by_org: dict[int, dict] = {}
         for row in rows:
             row.setdefault("action", Action.PENDING.value)
-            row.setdefault("record_kind", None)
-            row.setdefault("record_id", None)
             if row["party_id"] in chosen and not (
                     row["kind"] == "person" and row.get("organisation_id") is not None):
                 row["type"], row["reason"] = chosen[row["party_id"]], "set by operator"
@@ -568,7 +570,8 @@ class Core:
         prefix = f"{site.name}:"
         self.store.delete_many(STAGED, [k for k in self.store.docs(STAGED) if k.startswith(prefix)])
         self.store.put_many(STAGED, ((_staged_key(site.name, r["party_id"]), r) for r in rows))
-        new = _SiteRows(rows, {r["party_id"]: i for i, r in enumerate(rows)}, old.version + 1)
+        new = _SiteRows(site.name, rows, {r["party_id"]: i for i, r in enumerate(rows)},
+                        old.version + 1)
         self._site_rows[site.name] = new
 
     def last_run(self, name: str) -> RunSummary | None:

@@ -99,11 +99,11 @@ class TagMapping(BaseModel):
 
 
 class StagedContact(BaseModel):
-    """One row of the staging grid. The hot path keeps these as plain dicts of this shape."""
+    """One row of the staging grid. The hot path keeps these as plain, sparse dicts of this
+    shape: only party_id, kind, name, type, reason and action are always there."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
-    site: str
     party_id: int
     kind: PartyKind
     name: str
@@ -117,13 +117,12 @@ class StagedContact(BaseModel):
     type: ContactType = ContactType.NOT_DEFINED
     reason: str = ""
     action: Action = Action.PENDING
-    record_kind: Literal["customer", "supplier"] | None = None
+    organisation_restricted: bool = False
     record_id: str | None = None
     addresses: list[list[str]] = Field(default_factory=list)  # [type, street, city, state, zip, country]
     phones: list[list[str]] = Field(default_factory=list)  # [type, number]
     emails: list[list[str]] = Field(default_factory=list)  # [type, address]
     websites: list[list[str]] = Field(default_factory=list)  # [type, service, url]
-    order: int = 0
 
 
 class InventoryAddress(BaseModel):

@@ -8,6 +8,8 @@ from typing import Any
 from .names import person_name
 
 KNOWN_KINDS = ("organisation", "person")
+ALWAYS = frozenset({"party_id", "kind", "name"})
+"""Keys every staged row has; the others are present only when not empty."""
 
 
 class UnusableParty(Exception):
@@ -132,7 +134,8 @@ def read_party(raw: Any) -> dict:
         "phones": _typed_values(raw, "phoneNumbers", "number"),
         "emails": _typed_values(raw, "emailAddresses", "address"),
         "websites": read_websites(raw),
+        "organisation_restricted": org_restricted,
     }
-    if org_restricted:
-        row["organisation_restricted"] = True
-    return row
+    # Rows are sparse: an empty field is left out (readers use .get), which keeps 100,000
+    # rows small in memory and on disk.
+    return {key: value for key, value in row.items() if value or key in ALWAYS}

@@ -54,8 +54,7 @@ class Stager:
     `finish()`, once every organisation has been seen.
     """
 
-    def __init__(self, site: str, settings: SiteSettings, tag_types: Mapping[str, ContactType]):
-        self.site = site
+    def __init__(self, settings: SiteSettings, tag_types: Mapping[str, ContactType]):
         self.settings = settings
         self.tag_types = dict(tag_types)
         self.fetched = 0
@@ -76,24 +75,23 @@ class Stager:
             self.fetched -= 1
             return
         self._seen.add(row["party_id"])
-        row["site"] = self.site
         if row["kind"] == "organisation":  # R1
-            if self.settings.only_tagged and not row["tags"]:
+            if self.settings.only_tagged and not row.get("tags"):
                 self.skipped[SKIP_UNTAGGED] += 1
                 return
-            row["type"], row["reason"] = type_from_tags(row["tags"], self.tag_types)
+            row["type"], row["reason"] = type_from_tags(row.get("tags", ()), self.tag_types)
             self._org_ids.add(row["party_id"])
             self._top.append(row)
-        elif row["organisation_id"] is not None:  # R2, settled in finish()
+        elif row.get("organisation_id") is not None:  # R2, settled in finish()
             self._people_of.setdefault(row["organisation_id"], []).append(row)
         else:  # R3
             if self.settings.ignore_without_organisation:
                 self.skipped[SKIP_NO_ORGANISATION] += 1
                 return
-            if self.settings.only_tagged and not row["tags"]:
+            if self.settings.only_tagged and not row.get("tags"):
                 self.skipped[SKIP_UNTAGGED] += 1
                 return
-            row["type"], row["reason"] = type_from_tags(row["tags"], self.tag_types)
+            row["type"], row["reason"] = type_from_tags(row.get("tags", ()), self.tag_types)
             self._top.append(row)
 
     def add_many(self, parties: Iterable[object]) -> None:
@@ -105,13 +103,11 @@ class Stager:
         for top in self._top:
             top["type"] = ContactType(top["type"]).value
             top["action"] = initial_action(ContactType(top["type"]))
-            top["order"] = len(rows)
             rows.append(top)
             if top["kind"] != "organisation":
                 continue
             for person in self._people_of.pop(top["party_id"], ()):
                 follow_organisation(person, top)
-                person["order"] = len(rows)
                 rows.append(person)
         for orphans in self._people_of.values():  # R2: organisation not staged
             self.skipped[SKIP_ORGANISATION_NOT_STAGED] += len(orphans)
@@ -128,9 +124,9 @@ def follow_organisation(person: dict, org: dict) -> None:
         ContactType.CUSTOMER, ContactType.SUPPLIER) else initial_action(ContactType(org["type"]))
 
 
-def stage(parties: Iterable[object], site: str, settings: SiteSettings,
+def stage(parties: Iterable[object], settings: SiteSettings,
           tag_types: Mapping[str, ContactType]) -> StagingResult:
     """Stage a whole list of parties at once (R1–R6)."""
-    stager = Stager(site, settings, tag_types)
+    stager = Stager(settings, tag_types)
     stager.add_many(parties)
     return stager.finish()

@@ -14,7 +14,7 @@ MAPPING = default_address_mapping()
 
 
 def fixture_rows(page2_parties):
-    result = stage(page2_parties, "demo", SiteSettings(ignore_without_organisation=False), {})
+    result = stage(page2_parties, SiteSettings(ignore_without_organisation=False), {})
     return {r["party_id"]: r for r in result.rows}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from capsule_tui.domain.models import ContactType, SiteSettings
+from capsule_tui.domain.models import ContactType, SiteSettings, StagedContact
 from capsule_tui.domain.staging import stage, type_from_tags
 
 from ..conftest import org, person
@@ -16,13 +16,13 @@ def names(result):
 
 
 def test_R1_organisations_are_rows_of_their_own():
-    result = stage([org(1, "Acme Ltd", ["Customer"]), org(2, "Beta plc")], "s", SiteSettings(), TAGS)
+    result = stage([org(1, "Acme Ltd", ["Customer"]), org(2, "Beta plc")], SiteSettings(), TAGS)
     assert names(result) == ["Acme Ltd", "Beta plc"]
     assert [r["kind"] for r in result.rows] == ["organisation", "organisation"]
 
 
 def test_R1_only_tagged_leaves_out_untagged_organisations():
-    result = stage([org(1, "Acme Ltd", ["Customer"]), org(2, "Beta plc")], "s",
+    result = stage([org(1, "Acme Ltd", ["Customer"]), org(2, "Beta plc")],
                    SiteSettings(only_tagged=True), TAGS)
     assert names(result) == ["Acme Ltd"]
     assert result.skipped["no tags"] == 1
@@ -31,7 +31,7 @@ def test_R1_only_tagged_leaves_out_untagged_organisations():
 def test_R2_people_are_staged_under_their_organisation_and_follow_its_type():
     parties = [org(1, "Acme Ltd", ["Customer"]), org(2, "Beta plc", ["Supplier"]),
                person(10, "Ann", "Lee", 1, ["Supplier"]), person(11, "Bo", "Ng", 2)]
-    result = stage(parties, "s", SiteSettings(), TAGS)
+    result = stage(parties, SiteSettings(), TAGS)
     assert names(result) == ["Acme Ltd", "Ann Lee", "Beta plc", "Bo Ng"]
     ann = result.rows[1]
     assert ann["type"] == "customer"  # her own Supplier tag decides nothing
@@ -40,7 +40,7 @@ def test_R2_people_are_staged_under_their_organisation_and_follow_its_type():
 
 
 def test_R2_person_listed_before_its_organisation():
-    result = stage([person(10, "Ann", "Lee", 1), org(1, "Acme Ltd", ["Supplier"])], "s",
+    result = stage([person(10, "Ann", "Lee", 1), org(1, "Acme Ltd", ["Supplier"])],
                    SiteSettings(), TAGS)
     assert names(result) == ["Acme Ltd", "Ann Lee"]
     assert result.rows[1]["type"] == "supplier"
@@ -49,13 +49,13 @@ def test_R2_person_listed_before_its_organisation():
 def test_R2_person_whose_organisation_is_not_staged_is_counted_not_staged():
     parties = [org(1, "Acme Ltd"), person(10, "Ann", "Lee", 1), person(11, "Bo", "Ng", 99),
                person(12, "Cy", "Oh", 1)]
-    result = stage(parties, "s", SiteSettings(only_tagged=True), TAGS)
+    result = stage(parties, SiteSettings(only_tagged=True), TAGS)
     assert result.rows == []
     assert result.skipped["organisation not staged"] == 3
 
 
 def test_R3_people_without_organisation_skipped_by_default():
-    result = stage([person(10, "Ann", "Lee")], "s", SiteSettings(), TAGS)
+    result = stage([person(10, "Ann", "Lee")], SiteSettings(), TAGS)
     assert result.rows == []
     assert result.skipped["person without organisation"] == 1
 
@@ -63,7 +63,7 @@ def test_R3_people_without_organisation_skipped_by_default():
 def test_R3_people_without_organisation_staged_when_setting_off():
     parties = [person(10, "Ann", "Lee", tags=["Customer"]), person(11, None, "Halvorsen"),
                person(12, "Solo", None)]
-    result = stage(parties, "s", SiteSettings(ignore_without_organisation=False), TAGS)
+    result = stage(parties, SiteSettings(ignore_without_organisation=False), TAGS)
     assert names(result) == ["Ann Lee", "Halvorsen", "Solo"]
     assert result.rows[0]["type"] == "customer"
 
@@ -86,7 +86,7 @@ def test_R4_conflicting_tags_are_not_defined_with_the_tags_as_reason():
 
 
 def test_R4_ignore_is_a_type_staged_and_shown():
-    result = stage([org(1, "News Co", ["Newsletter"])], "s", SiteSettings(), TAGS)
+    result = stage([org(1, "News Co", ["Newsletter"])], SiteSettings(), TAGS)
     assert result.rows[0]["type"] == "ignore"
     assert result.rows[0]["action"] == "skipped"
 
@@ -97,7 +97,7 @@ def test_R5_restricted_parties_are_never_staged_as_real_names():
                 "isRestricted": True},
                person(7, "Ann", "Lee", None, organisation={"id": 5, "name": "Private",
                                                            "isRestricted": True})]
-    result = stage(parties, "s", SiteSettings(), TAGS)
+    result = stage(parties, SiteSettings(), TAGS)
     assert "Private" not in names(result)
     assert result.skipped["restricted"] == 2
     assert result.skipped["organisation not staged"] == 1
@@ -111,7 +111,7 @@ def test_R6_unusable_parties_are_skipped_one_by_one_with_a_reason():
                {"id": 3, "type": "person", "firstName": "  ", "lastName": None},
                org(4, "Fine Ltd", addresses="not a list", phoneNumbers=[None, 3]),
                org(5, "Also Fine", tags="oops")]
-    result = stage(parties, "s", SiteSettings(), TAGS)
+    result = stage(parties, SiteSettings(), TAGS)
     assert names(result) == ["Fine Ltd", "Also Fine"]
     assert result.skipped["no name"] == 2
     assert result.skipped["unknown type 'robot'"] == 1
@@ -120,7 +120,7 @@ def test_R6_unusable_parties_are_skipped_one_by_one_with_a_reason():
 
 
 def test_fixture_page_stages_as_documented(page2_parties):
-    result = stage(page2_parties, "demo", SiteSettings(), {"customer": ContactType.CUSTOMER,
+    result = stage(page2_parties, SiteSettings(), {"customer": ContactType.CUSTOMER,
                                                            "supplier": ContactType.SUPPLIER})
     by_id = {r["party_id"]: r for r in result.rows}
     assert by_id[180000101]["type"] == "customer"
@@ -131,3 +131,5 @@ def test_fixture_page_stages_as_documented(page2_parties):
     assert by_id[180000108]["reason"].startswith("conflicting tags")
     assert 180000103 not in by_id and 180000104 not in by_id  # R3 default
     assert result.skipped["person without organisation"] == 2
+    for row in result.rows:  # the hot path's sparse dicts have the model's shape
+        StagedContact.model_validate(row)
