@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -53,8 +54,26 @@ class CapsuleApp(App):
         return SitesScreen()
 
     def on_mount(self) -> None:
+        self._stop_watching_writes = self.core.store.on_write_error(self._write_status_changed)
         if self.start_site:
             self.open_site(self.start_site)
+
+    def on_unmount(self) -> None:
+        self._stop_watching_writes()
+
+    def _write_status_changed(self, error: BaseException | None) -> None:
+        """Called when saving to disk fails or works again (usually on the writer thread)."""
+        if threading.get_ident() == self._thread_id:
+            self._show_write_status(error)
+        else:
+            self.call_from_thread(self._show_write_status, error)
+
+    def _show_write_status(self, error: BaseException | None) -> None:
+        if error is None:
+            self.notify("Changes are being saved to disk again.", title="Saved",
+                        markup=False)
+        else:
+            self.report_error(error, "Your changes are kept in memory until it works.")
 
     # ------------------------------------------------------------- navigation
 
