@@ -1,18 +1,21 @@
-"""RecordsScreen: the Customers or the Suppliers made so far, with a detail pane."""
+"""RecordsScreen: the Customers or the Suppliers made so far, with a detail pane and a filter."""
 
 from __future__ import annotations
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Input, Label, Static
+from textual.worker import get_current_worker
 
-from ..text import number, plain
+from ..text import number
+from ..widgets.records_list import RecordsList, name_haystacks
 from ..widgets.title_bar import TitleBar
 
 TITLES = {"customer": "Customers", "supplier": "Suppliers"}
@@ -68,13 +71,48 @@ def record_detail(record: dict) -> Group:
     return Group(*parts)
 
 
+class RecordsLoaded(Message):
+    """A thread worker read the records (sorted) and their lower-cased names."""
+
+    def __init__(self, generation: int, records: list[dict], haystacks: list[str]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.records = records
+        self.haystacks = haystacks
+
+
+class RecordsFilterInput(Input):
+    """The name filter box: enter applies, escape clears the filter and goes back."""
+
+    BINDINGS = [
+        Binding("enter", "submit", "Apply filter", id="records.filter_apply"),
+        Binding("escape", "clear", "Clear filter", id="records.filter_clear"),
+    ]
+
+    def action_clear(self) -> None:
+        self.value = ""
+        screen = self.screen
+        if isinstance(screen, RecordsScreen):
+            screen.apply_filter("")
+
+
 class RecordsScreen(Screen):
-    """Browse what was made: a table of records; the highlighted one is shown below."""
+    """Browse what was made: a list of records; the highlighted one is shown below.
+
+    The records are read in a thread worker (sorting 100,000 takes a moment), and the list
+    draws only the rows on screen, so the screen opens at once at any size.
+    """
 
     DEFAULT_CSS = """
     RecordsScreen #records-table { height: 1fr; min-height: 5; }
     RecordsScreen #records-detail-scroll {
         height: 1fr; border-top: solid $primary; padding: 0 1;
+    }
+    RecordsScreen #records-filter-bar { display: none; height: 1; padding: 0 1; }
+    RecordsScreen.-filtering #records-filter-bar { display: block; }
+    RecordsScreen #records-filter-bar Label { width: auto; text-style: bold; }
+    RecordsScreen RecordsFilterInput, RecordsScreen RecordsFilterInput:focus {
+        height: 1; border: none; padding: 0 1; background: $boost;
     }
     RecordsScreen #records-empty { padding: 1 2; display: none; }
     RecordsScreen.-empty #records-empty { display: block; }
@@ -84,66 +122,122 @@ class RecordsScreen(Screen):
     """
 
     BINDINGS = [
-        Binding("escape", "back", "Back", id="records.back"),
+        Binding("escape", "back", "Back", id="records.back",
+                tooltip="Clear the filter, or go back"),
         Binding("tab", "switch_pane", "Detail/List", id="records.switch_pane"),
+        Binding("slash", "open_filter", "Filter", id="records.filter",
+                tooltip="Filter records by name"),
         Binding("r", "reload", "Reload", id="records.reload"),
     ]
 
     def __init__(self, kind: str) -> None:
         super().__init__()
         self.kind = kind
-        self.records: dict[str, dict] = {}
+        self._generation = 0
 
     def compose(self) -> ComposeResult:
-        yield TitleBar(TITLES[self.kind], note=self.app.demo_note or "")
-        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="records-table")
-        table.add_column("Name", width=34, key="name")
-        table.add_column("Currency", width=8, key="currency")
-        table.add_column("Tax rule", width=14, key="tax")
-        table.add_column(Text("Addr.", justify="right"), width=5, key="addresses")
-        table.add_column(Text("Cont.", justify="right"), width=5, key="contacts")
-        yield table
+        title = TITLES[self.kind]
+        yield TitleBar(title, note=self.app.demo_note or "")
+        box = RecordsFilterInput(placeholder="part of a name — enter applies, esc clears",
+                                 id="records-filter", compact=True)
+        box.cursor_blink = getattr(self.app, "cursor_blink", True)
+        with Horizontal(id="records-filter-bar"):
+            yield Label("Filter:")
+            yield box
+        yield RecordsList(id="records-table", loading_hint=f"Loading {title}…",
+                          empty_hint=f"No {title} yet.")
         with VerticalScroll(id="records-detail-scroll"):
             yield Static(id="records-detail")
-        yield Static(Text(f"No {TITLES[self.kind]} yet. Download contacts on a site, then set "
+        yield Static(Text(f"No {title} yet. Download contacts on a site, then set "
                           "rows to Customer or Supplier."), id="records-empty")
         yield Footer(compact=True, show_command_palette=False)
 
+    @property
+    def records_list(self) -> RecordsList:
+        return self.query_one("#records-table", RecordsList)
+
     def on_mount(self) -> None:
+        self.records_list.focus()
         self.action_reload()
 
+    # ------------------------------------------------------------- loading
+
     def action_reload(self) -> None:
-        table = self.query_one("#records-table", DataTable)
-        table.clear()
-        records = self.app.core.records(self.kind)
-        self.records = {r["ID"]: r for r in records}
-        for record in records:
-            table.add_row(plain(record.get("Name", "")), plain(record.get("Currency", "")),
-                          plain(record.get("TaxRule", "")),
-                          Text(number(len(record.get("Addresses") or [])), justify="right"),
-                          Text(number(len(record.get("Contacts") or [])), justify="right"),
-                          key=record["ID"])
-        self.set_class(not records, "-empty")
-        self.query_one(TitleBar).set_crumbs(f"{TITLES[self.kind]} ({number(len(records))})")
-        table.focus()
-        self._show(records[0]["ID"] if records else None)
+        self._generation += 1
+        self._load(self._generation)
 
-    @on(DataTable.RowHighlighted)
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show(event.row_key.value if event.row_key else None)
+    @work(thread=True, exclusive=True, exit_on_error=False, group="records")
+    def _load(self, generation: int) -> None:
+        records = self.app.core.records(self.kind)  # sorted: O(n log n), off the UI thread
+        haystacks = name_haystacks(records)
+        if not get_current_worker().is_cancelled:
+            self.post_message(RecordsLoaded(generation, records, haystacks))
 
-    def _show(self, record_id: str | None) -> None:
-        record = self.records.get(record_id or "")
+    @on(RecordsLoaded)
+    def _loaded(self, message: RecordsLoaded) -> None:
+        if message.generation != self._generation:
+            return  # a newer reload is on its way
+        listing = self.records_list
+        current = listing.current_record
+        listing.set_records(message.records, message.haystacks,
+                            keep_id=current.get("ID") if current is not None else None)
+        self.set_class(not message.records, "-empty")
+        self._update_crumbs()
+
+    def _update_crumbs(self) -> None:
+        listing = self.records_list
+        title = TITLES[self.kind]
+        if listing.filter_text:
+            crumb = (f"{title} ({number(listing.row_count)} of {number(listing.total_count)}"
+                     f" · filter: {listing.filter_text})")
+        else:
+            crumb = f"{title} ({number(listing.total_count)})"
+        self.query_one(TitleBar).set_crumbs(crumb)
+
+    # ------------------------------------------------------------- detail
+
+    @on(RecordsList.Highlighted)
+    def _highlighted(self, event: RecordsList.Highlighted) -> None:
+        self._show(event.record)
+
+    def _show(self, record: dict | None) -> None:
         detail = self.query_one("#records-detail", Static)
         detail.update(record_detail(record) if record else "")
         self.query_one("#records-detail-scroll").scroll_home(animate=False)
 
+    # ------------------------------------------------------------- filter
+
+    def action_open_filter(self) -> None:
+        self.add_class("-filtering")
+        box = self.query_one(RecordsFilterInput)
+        box.value = self.records_list.filter_text
+        box.focus()
+
+    @on(Input.Submitted, "#records-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.apply_filter(event.value)
+
+    def apply_filter(self, text: str) -> None:
+        """Show only the records whose name contains `text`, and go back to the list."""
+        listing = self.records_list
+        listing.set_filter(text.strip())
+        self.remove_class("-filtering")
+        listing.focus()
+        self._update_crumbs()
+
+    # ------------------------------------------------------------- keys
+
     def action_switch_pane(self) -> None:
-        table = self.query_one("#records-table")
-        if table.has_focus:
+        listing = self.records_list
+        if listing.has_focus:
             self.query_one("#records-detail-scroll").focus()
         else:
-            table.focus()
+            listing.focus()
 
     def action_back(self) -> None:
+        if self.records_list.filter_text or self.has_class("-filtering"):
+            self.query_one(RecordsFilterInput).value = ""
+            self.apply_filter("")
+            return
         self.dismiss()
