@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from capsule_tui.capsule.sandbox import Fault
 from capsule_tui.tui.dialogs.confirm import ConfirmModal
@@ -17,6 +17,7 @@ from capsule_tui.tui.screens.sites import SitesScreen
 from capsule_tui.tui.widgets.contacts_grid import ContactsGrid
 from capsule_tui.tui.widgets.contacts_pane import ContactsPane, bulk_candidates
 from capsule_tui.tui.widgets.progress_panel import ProgressPanel
+from capsule_tui.tui.widgets.records_list import RecordsList
 from capsule_tui.tui.widgets.setup_pane import TagTable
 
 from .conftest import SITE, TOKEN, app_for, connect, staged
@@ -112,7 +113,7 @@ async def test_whole_loop_from_connect_to_customers(core, sandbox) -> None:
         assert isinstance(app.screen, SitesScreen)
         await pilot.press("c")
         assert isinstance(app.screen, RecordsScreen)
-        table = app.screen.query_one("#records-table", DataTable)
+        table = app.screen.query_one("#records-table", RecordsList)
         assert table.row_count == len(core.records("customer")) > waiting
         shown = screen_text(app)
         assert "Addresses (" in shown and "Contacts (" in shown
@@ -306,8 +307,8 @@ async def test_names_with_markup_show_as_typed(core) -> None:
     app = app_for(core)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("c")
-        table = app.screen.query_one("#records-table", DataTable)
-        names = [core.record("customer", key.value)["Name"] for key in table.rows]
+        table = app.screen.query_one("#records-table", RecordsList)
+        names = [record["Name"] for record in table.records]
         index = names.index("[red]Acme[/red] Ltd")
         table.move_cursor(row=index)
         await pilot.pause()
