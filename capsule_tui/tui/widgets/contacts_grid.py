@@ -11,13 +11,10 @@ from typing import Any, NamedTuple
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from textual import events
-from textual.binding import Binding
-from textual.geometry import Region, Size
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from .line_list import LineList, cursor_bindings
 
 __all__ = ["ContactsGrid", "Column", "COLUMNS", "column_widths", "FILTER_MODES"]
 
@@ -44,7 +41,6 @@ KIND_LABELS = {"organisation": "Org", "person": "Person"}
 CHILD_PREFIX = "  └ "
 ELLIPSIS = "…"
 SEPARATOR = " "
-_NOTHING = object()  # no CursorMoved posted yet
 _WARM_CHUNK = 5_000  # haystacks built per idle step (a few milliseconds)
 _WARM_PAUSE = 0.005
 
@@ -204,7 +200,7 @@ class _Styles(NamedTuple):
     types: dict[str, Style]
 
 
-class ContactsGrid(ScrollView, can_focus=True):
+class ContactsGrid(LineList, can_focus=True):
     """A keyboard-driven grid over the live list of staged-contact rows.
 
     Only the rows on screen are turned into text, so opening, scrolling and updating cost
@@ -214,14 +210,7 @@ class ContactsGrid(ScrollView, can_focus=True):
     filter is on stays put (and the cursor moves on to the next row predictably).
     """
 
-    BINDINGS = [
-        Binding("up,k", "cursor_up", "Up", show=False, id="grid.cursor_up"),
-        Binding("down,j", "cursor_down", "Down", show=False, id="grid.cursor_down"),
-        Binding("pageup", "cursor_page_up", "Page up", show=False, id="grid.page_up"),
-        Binding("pagedown", "cursor_page_down", "Page down", show=False, id="grid.page_down"),
-        Binding("home,ctrl+home,g", "cursor_first", "First row", show=False, id="grid.first"),
-        Binding("end,ctrl+end,G", "cursor_last", "Last row", show=False, id="grid.last"),
-    ]
+    BINDINGS = cursor_bindings("grid", "row")
 
     COMPONENT_CLASSES = {
         "contacts-grid--header",
@@ -237,12 +226,6 @@ class ContactsGrid(ScrollView, can_focus=True):
     # each type keeps its own text style.
     DEFAULT_CSS = """
     ContactsGrid {
-        height: 1fr;
-        background: $surface;
-        color: $foreground;
-        overflow-x: hidden;
-        overflow-y: auto;
-        scrollbar-size-vertical: 1;
         & > .contacts-grid--header {
             text-style: bold underline;
             color: $foreground;
@@ -272,8 +255,7 @@ class ContactsGrid(ScrollView, can_focus=True):
     }
     """
 
-    cursor_index: reactive[int] = reactive(0, repaint=False, init=False)
-    """The cursor's position among the visible (filtered) rows."""
+    CACHE_LIMIT = 2000
 
     class CursorMoved(Message):
         """The cursor moved to another row (or off every row: `party_id` is None)."""
@@ -297,27 +279,17 @@ class ContactsGrid(ScrollView, can_focus=True):
         disabled: bool = False,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        self._rows: Sequence[dict] = rows if rows is not None else []
-        self._index: list[int] | None = None  # visible row -> live-list position; None = all
+        self._rows = rows if rows is not None else []
         self._positions: dict[int, int] | None = None  # party_id -> visible row, built on demand
         self._filter_text = ""
         self._filter_mode = "all"
         self._last_filter: tuple[str, str, list[int] | None] | None = None
         self._hay_rows: list[Any] = []  # identity of the row each haystack was made from
         self._hays: list[str] = []
-        self._line_cache: dict[int, tuple[dict, bool, Strip]] = {}
         self._widths: tuple[int, ...] = ()
-        self._widths_for = -1
         self._styles: _Styles | None = None
-        self._announced: object = _NOTHING
-        self._ready = False  # set on mount: sizes are known and messages can be posted
 
     # ------------------------------------------------------------------ public API
-
-    @property
-    def visible_count(self) -> int:
-        """How many rows the filter lets through."""
-        return len(self._rows) if self._index is None else len(self._index)
 
     @property
     def current_row(self) -> dict | None:
@@ -391,105 +363,34 @@ class ContactsGrid(ScrollView, can_focus=True):
         if index is not None:
             self.cursor_index = index
 
-    def cursor_down(self) -> None:
-        """Move the cursor to the next visible row (stays on the last one)."""
-        self.cursor_index = self.cursor_index + 1
+    # ------------------------------------------------------------------ LineList hooks
 
-    def cursor_up(self) -> None:
-        """Move the cursor to the previous visible row (stays on the first one)."""
-        self.cursor_index = self.cursor_index - 1
-
-    # ------------------------------------------------------------------ actions
-
-    def action_cursor_up(self) -> None:
-        self.cursor_up()
-
-    def action_cursor_down(self) -> None:
-        self.cursor_down()
-
-    def action_cursor_page_up(self) -> None:
-        self.cursor_index = self.cursor_index - self._page_height()
-
-    def action_cursor_page_down(self) -> None:
-        self.cursor_index = self.cursor_index + self._page_height()
-
-    def action_cursor_first(self) -> None:
-        self.cursor_index = 0
-
-    def action_cursor_last(self) -> None:
-        self.cursor_index = self.visible_count - 1
-
-    # ------------------------------------------------------------------ reactive plumbing
-
-    def validate_cursor_index(self, value: int) -> int:
-        return max(0, min(value, self.visible_count - 1))
-
-    def watch_cursor_index(self, old: int, new: int) -> None:
-        self._refresh_visible_row(old)
-        self._refresh_visible_row(new)
-        self._scroll_cursor_into_view()
-        self._announce()
-
-    def on_mount(self) -> None:
-        self._ready = True
-        self._update_virtual_size()
-        self._announce()
+    def _mounted(self) -> None:
         self._start_warm_up()
 
-    def on_unmount(self) -> None:
-        self._ready = False
+    def _cursor_key(self) -> int | None:
+        return self._current_party_id()
 
-    def on_resize(self, event: events.Resize) -> None:
-        self._update_virtual_size()
-        self._scroll_cursor_into_view()
+    def _cursor_message(self, party_id: int | None) -> Message:
+        return self.CursorMoved(self, party_id)
 
-    def notify_style_update(self) -> None:
-        self._styles = None
-        self._line_cache.clear()
-        super().notify_style_update()
+    def _cache_key(self, index: int, row: dict) -> int | None:
+        return row.get("party_id")
 
-    def on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None or offset.y < 1:
-            return
-        index = int(self.scroll_y) + offset.y - 1
-        if 0 <= index < self.visible_count:
-            self.cursor_index = index
+    def _hint(self) -> str:
+        return NO_MATCH_HINT if self._rows else EMPTY_HINT
+
+    def _hint_line(self) -> int:
+        return max(1, self.scrollable_content_region.height // 2)
+
+    def _width_changed(self, width: int) -> None:
+        self._widths = column_widths(width)
 
     # ------------------------------------------------------------------ rendering
 
-    def render_line(self, y: int) -> Strip:
-        """Line 0 is the column header; the other lines show rows from the scroll position."""
-        width = self.scrollable_content_region.width or self.size.width
-        styles = self._get_styles()
-        widths = self._column_widths(width)
-        count = self.visible_count
-        if y == 0:
-            return self._render_header(widths, width, styles)
-        if count == 0:
-            height = self.scrollable_content_region.height
-            if y == max(1, height // 2):
-                hint = NO_MATCH_HINT if self._rows else EMPTY_HINT
-                return self._render_hint(hint, width, styles)
-            return Strip.blank(width, styles.base)
-        index = int(self.scroll_y) + y - 1
-        row = self._visible_row(index)
-        if row is None:
-            return Strip.blank(width, styles.base)
-        is_cursor = index == self.cursor_index
-        party_id = row.get("party_id")
-        cached = self._line_cache.get(party_id)
-        if cached is not None and cached[0] is row and cached[1] is is_cursor:
-            return cached[2]
-        strip = self._render_row(row, is_cursor, widths, width, styles)
-        if len(self._line_cache) > 2000:
-            self._line_cache.clear()
-        self._line_cache[party_id] = (row, is_cursor, strip)
-        return strip
-
-    def _render_header(self, widths: tuple[int, ...], width: int, styles: _Styles) -> Strip:
+    def _render_header(self, width: int, styles: _Styles) -> Strip:
         text = SEPARATOR.join(
-            fit_cell(column.title, cell) for column, cell in zip(COLUMNS, widths)
+            fit_cell(column.title, cell) for column, cell in zip(COLUMNS, self._widths)
         )
         return Strip([Segment(fit_cell(text, width), styles.header)], width)
 
@@ -506,9 +407,10 @@ class ContactsGrid(ScrollView, can_focus=True):
             width,
         )
 
-    def _render_row(
-        self, row: dict, is_cursor: bool, widths: tuple[int, ...], width: int, styles: _Styles
+    def _render_item(
+        self, index: int, row: dict, is_cursor: bool, width: int, styles: _Styles
     ) -> Strip:
+        widths = self._widths
         cells = row_cells(row)
         base = styles.cursor if is_cursor else styles.base
         type_style = styles.types.get(row.get("type"))
@@ -550,24 +452,7 @@ class ContactsGrid(ScrollView, can_focus=True):
             )
         return self._styles
 
-    def _column_widths(self, width: int) -> tuple[int, ...]:
-        if width != self._widths_for:
-            self._widths = column_widths(width)
-            self._widths_for = width
-            self._line_cache.clear()
-        return self._widths
-
     # ------------------------------------------------------------------ internals
-
-    def _visible_row(self, index: int) -> dict | None:
-        if index < 0:
-            return None
-        try:
-            if self._index is None:
-                return self._rows[index]
-            return self._rows[self._index[index]]
-        except IndexError:
-            return None
 
     def _current_party_id(self) -> int | None:
         row = self.current_row
@@ -671,16 +556,6 @@ class ContactsGrid(ScrollView, can_focus=True):
         self._index = index
         self._last_filter = (text, mode, index)
 
-    def _place_cursor(self, index: int) -> None:
-        """Move the cursor after the rows or the filter changed, announcing a new party."""
-        index = self.validate_cursor_index(index)
-        if index != self.cursor_index:
-            self.cursor_index = index
-        else:
-            self._refresh_visible_row(index)
-            self._scroll_cursor_into_view()
-            self._announce()
-
     def _live_position(self, index: int) -> int | None:
         """The position in the live list of visible row `index`."""
         if not 0 <= index < self.visible_count:
@@ -695,36 +570,3 @@ class ContactsGrid(ScrollView, can_focus=True):
         if found < len(self._index) and self._index[found] == live:
             return found
         return None
-
-    def _update_virtual_size(self) -> None:
-        # Width 0: the columns always fit the view, so there is never a horizontal scrollbar.
-        self.virtual_size = Size(0, self.visible_count + 1)
-
-    def _page_height(self) -> int:
-        return max(1, self.scrollable_content_region.height - 1)
-
-    def _refresh_visible_row(self, index: int) -> None:
-        y = index - int(self.scroll_y) + 1
-        height = self.scrollable_content_region.height
-        if 1 <= y < height:
-            self.refresh(Region(0, y, self.size.width, 1))
-
-    def _scroll_cursor_into_view(self) -> None:
-        if not self._ready:
-            return
-        page = self._page_height()
-        top = int(self.scroll_y)
-        index = self.cursor_index
-        if index < top:
-            self.scroll_to(y=index, animate=False, immediate=True)
-        elif index >= top + page:
-            self.scroll_to(y=index - page + 1, animate=False, immediate=True)
-
-    def _announce(self) -> None:
-        """Post CursorMoved when the party under the cursor differs from the last one posted."""
-        if not self._ready:
-            return
-        party_id = self._current_party_id()
-        if self._announced is _NOTHING or party_id != self._announced:
-            self._announced = party_id
-            self.post_message(self.CursorMoved(self, party_id))

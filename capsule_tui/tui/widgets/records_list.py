@@ -8,19 +8,14 @@ from typing import NamedTuple
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from textual import events
-from textual.binding import Binding
-from textual.geometry import Region, Size
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from .contacts_grid import clean_text, fit_cell
+from .line_list import NOTHING, LineList, cursor_bindings
 
 __all__ = ["RecordsList", "RECORD_COLUMNS", "record_cells", "name_haystacks"]
 
-_NOTHING = object()  # no Highlighted posted yet
 _PAD = " "  # one cell each side of every column, as DataTable draws them
 
 
@@ -74,7 +69,7 @@ class _Styles(NamedTuple):
     hint: Style
 
 
-class RecordsList(ScrollView, can_focus=True):
+class RecordsList(LineList, can_focus=True):
     """A keyboard-driven list over a (possibly huge) list of record dicts.
 
     Opening, scrolling and moving the cursor cost the same at 10 rows and at 100,000: only
@@ -82,16 +77,7 @@ class RecordsList(ScrollView, can_focus=True):
     a loading line. A name filter (`set_filter`) keeps the positions of the matching records.
     """
 
-    BINDINGS = [
-        Binding("up,k", "cursor_up", "Up", show=False, id="records.cursor_up"),
-        Binding("down,j", "cursor_down", "Down", show=False, id="records.cursor_down"),
-        Binding("pageup", "cursor_page_up", "Page up", show=False, id="records.page_up"),
-        Binding("pagedown", "cursor_page_down", "Page down", show=False,
-                id="records.page_down"),
-        Binding("home,ctrl+home,g", "cursor_first", "First record", show=False,
-                id="records.first"),
-        Binding("end,ctrl+end,G", "cursor_last", "Last record", show=False, id="records.last"),
-    ]
+    BINDINGS = cursor_bindings("records", "record")
 
     COMPONENT_CLASSES = {
         "records-list--header",
@@ -104,12 +90,6 @@ class RecordsList(ScrollView, can_focus=True):
     # The looks of the DataTable this list replaced (zebra stripes, block cursor).
     DEFAULT_CSS = """
     RecordsList {
-        height: 1fr;
-        background: $surface;
-        color: $foreground;
-        overflow-x: hidden;
-        overflow-y: auto;
-        scrollbar-size-vertical: 1;
         &:focus {
             background-tint: $foreground 5%;
             & > .records-list--cursor {
@@ -148,8 +128,7 @@ class RecordsList(ScrollView, can_focus=True):
     }
     """
 
-    cursor_index: reactive[int] = reactive(0, repaint=False, init=False)
-    """The cursor's position among the visible (filtered) records."""
+    ANNOUNCE_BY_IDENTITY = True
 
     class Highlighted(Message):
         """Another record is under the cursor (`record` is None when no record is visible)."""
@@ -173,49 +152,40 @@ class RecordsList(ScrollView, can_focus=True):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._records: Sequence[dict] | None = None  # None = still loading
+        self._loaded = False  # the rows stay empty and a loading line shows until set_records
         self._hays: list[str] | None = None
-        self._index: list[int] | None = None  # visible row -> position in _records; None = all
         self._filter_text = ""
         self.loading_hint = loading_hint
         self.empty_hint = empty_hint
-        self._line_cache: dict[int, tuple[bool, Strip]] = {}
-        self._cache_width = -1
         self._styles: _Styles | None = None
-        self._announced: object = _NOTHING
-        self._ready = False
 
     # ------------------------------------------------------------------ public API
 
     @property
     def loaded(self) -> bool:
-        return self._records is not None
+        return self._loaded
 
     @property
     def records(self) -> list[dict]:
         """The visible records, in order (a new list: meant for tests and small lists)."""
-        if self._records is None:
-            return []
+        rows = self._rows
         if self._index is None:
-            return list(self._records)
-        rows = self._records
+            return list(rows)
         return [rows[i] for i in self._index]
 
     @property
     def total_count(self) -> int:
         """How many records were given, whatever the filter."""
-        return 0 if self._records is None else len(self._records)
+        return len(self._rows)
 
     @property
     def row_count(self) -> int:
         """How many records the filter lets through."""
-        if self._records is None:
-            return 0
-        return len(self._records) if self._index is None else len(self._index)
+        return self.visible_count
 
     @property
     def current_record(self) -> dict | None:
-        return self._visible(self.cursor_index)
+        return self._visible_row(self.cursor_index)
 
     @property
     def filter_text(self) -> str:
@@ -225,7 +195,8 @@ class RecordsList(ScrollView, can_focus=True):
                     keep_id: str | None = None) -> None:
         """Show `records` (with their lower-cased names, if already built); keep the cursor on
         the record `keep_id` when it is still there and visible."""
-        self._records = records
+        self._rows = records
+        self._loaded = True
         self._hays = haystacks if haystacks is not None and len(haystacks) == len(records) \
             else None
         self._apply_filter()
@@ -247,54 +218,18 @@ class RecordsList(ScrollView, can_focus=True):
         """Put the cursor on visible row `row`."""
         self.cursor_index = row
 
-    # ------------------------------------------------------------------ actions
+    # ------------------------------------------------------------------ LineList hooks
 
-    def action_cursor_up(self) -> None:
-        self.cursor_index -= 1
+    def _cursor_key(self) -> object:
+        return self.current_record if self._loaded else NOTHING
 
-    def action_cursor_down(self) -> None:
-        self.cursor_index += 1
+    def _cursor_message(self, record: dict | None) -> Message:
+        return self.Highlighted(self, record)
 
-    def action_cursor_page_up(self) -> None:
-        self.cursor_index -= self._page_height()
-
-    def action_cursor_page_down(self) -> None:
-        self.cursor_index += self._page_height()
-
-    def action_cursor_first(self) -> None:
-        self.cursor_index = 0
-
-    def action_cursor_last(self) -> None:
-        self.cursor_index = self.row_count - 1
-
-    # ------------------------------------------------------------------ reactive plumbing
-
-    def validate_cursor_index(self, value: int) -> int:
-        return max(0, min(value, self.row_count - 1))
-
-    def watch_cursor_index(self, old: int, new: int) -> None:
-        self._refresh_row(old)
-        self._refresh_row(new)
-        self._scroll_cursor_into_view()
-        self._announce()
-
-    def on_mount(self) -> None:
-        self._ready = True
-        self._update_virtual_size()
-        if self._records is not None:
-            self._announce()
-
-    def on_unmount(self) -> None:
-        self._ready = False
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._update_virtual_size()
-        self._scroll_cursor_into_view()
-
-    def notify_style_update(self) -> None:
-        self._styles = None
-        self._line_cache.clear()
-        super().notify_style_update()
+    def _hint(self) -> str:
+        if not self._loaded:
+            return self.loading_hint
+        return "No name matches the filter." if self._rows else self.empty_hint
 
     def on_focus(self) -> None:
         self._restyle()
@@ -308,51 +243,17 @@ class RecordsList(ScrollView, can_focus=True):
         self._line_cache.clear()
         self.refresh()
 
-    def on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None or offset.y < 1:
-            return
-        index = int(self.scroll_y) + offset.y - 1
-        if 0 <= index < self.row_count:
-            self.cursor_index = index
-
     # ------------------------------------------------------------------ rendering
 
-    def render_line(self, y: int) -> Strip:
-        """Line 0 is the column header; the others show records from the scroll position."""
-        width = self.scrollable_content_region.width or self.size.width
-        styles = self._get_styles()
-        if width != self._cache_width:
-            self._line_cache.clear()
-            self._cache_width = width
-        if y == 0:
-            text = _line_text([column.title for column in RECORD_COLUMNS])
-            return Strip([Segment(text, styles.header)]).crop_extend(0, width, styles.header)
-        if self._records is None or not self.row_count:
-            if y == 1:
-                if self._records is None:
-                    hint = self.loading_hint
-                elif self._records:
-                    hint = "No name matches the filter."
-                else:
-                    hint = self.empty_hint
-                return self._render_hint(hint, width, styles)
-            return Strip.blank(width, styles.base)
-        index = int(self.scroll_y) + y - 1
-        record = self._visible(index)
-        if record is None:
-            return Strip.blank(width, styles.base)
-        is_cursor = index == self.cursor_index
-        cached = self._line_cache.get(index)
-        if cached is not None and cached[0] is is_cursor:
-            return cached[1]
+    def _render_header(self, width: int, styles: _Styles) -> Strip:
+        text = _line_text([column.title for column in RECORD_COLUMNS])
+        return Strip([Segment(text, styles.header)]).crop_extend(0, width, styles.header)
+
+    def _render_item(self, index: int, record: dict, is_cursor: bool, width: int,
+                     styles: _Styles) -> Strip:
         style = styles.cursor if is_cursor else styles.odd if index % 2 else styles.even
         strip = Strip([Segment(_line_text(record_cells(record)), style)])
-        strip = strip.crop_extend(0, width, style)
-        if len(self._line_cache) > 1000:
-            self._line_cache.clear()
-        self._line_cache[index] = (is_cursor, strip)
-        return strip
+        return strip.crop_extend(0, width, style)
 
     def _render_hint(self, hint: str, width: int, styles: _Styles) -> Strip:
         hint = set_cell_size(_PAD + hint, min(cell_len(hint) + 1, width))
@@ -374,24 +275,14 @@ class RecordsList(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ internals
 
-    def _visible(self, index: int) -> dict | None:
-        if index < 0 or self._records is None:
-            return None
-        try:
-            if self._index is None:
-                return self._records[index]
-            return self._records[self._index[index]]
-        except IndexError:
-            return None
-
     def _position_of(self, record_id: str | None) -> int | None:
         """The visible row of record `record_id` (one pass; only after a reload or filter)."""
-        if record_id is None or self._records is None:
+        if record_id is None:
             return None
         current = self.current_record
         if current is not None and current.get("ID") == record_id:
             return self.cursor_index
-        rows = self._records
+        rows = self._rows
         positions = range(len(rows)) if self._index is None else self._index
         for row, position in enumerate(positions):
             if rows[position].get("ID") == record_id:
@@ -400,53 +291,12 @@ class RecordsList(ScrollView, can_focus=True):
 
     def _apply_filter(self) -> None:
         text = self._filter_text.lower()
-        if not text or self._records is None:
+        if not text or not self._loaded:
             self._index = None
         else:
             if self._hays is None:
-                self._hays = name_haystacks(self._records)
+                self._hays = name_haystacks(self._rows)
             self._index = [i for i, hay in enumerate(self._hays) if text in hay]
         self._line_cache.clear()
         self._update_virtual_size()
         self.refresh()
-
-    def _place_cursor(self, index: int) -> None:
-        index = self.validate_cursor_index(index)
-        if index != self.cursor_index:
-            self.cursor_index = index
-        else:
-            self._scroll_cursor_into_view()
-            self._announce()
-
-    def _update_virtual_size(self) -> None:
-        # Width 0: the columns never scroll sideways.
-        self.virtual_size = Size(0, self.row_count + 1)
-
-    def _page_height(self) -> int:
-        return max(1, self.scrollable_content_region.height - 1)
-
-    def _refresh_row(self, index: int) -> None:
-        self._line_cache.pop(index, None)
-        y = index - int(self.scroll_y) + 1
-        if 1 <= y < self.scrollable_content_region.height:
-            self.refresh(Region(0, y, self.size.width, 1))
-
-    def _scroll_cursor_into_view(self) -> None:
-        if not self._ready:
-            return
-        page = self._page_height()
-        top = int(self.scroll_y)
-        index = self.cursor_index
-        if index < top:
-            self.scroll_to(y=index, animate=False, immediate=True)
-        elif index >= top + page:
-            self.scroll_to(y=index - page + 1, animate=False, immediate=True)
-
-    def _announce(self) -> None:
-        """Post Highlighted when the record under the cursor differs from the last one posted."""
-        if not self._ready or self._records is None:
-            return
-        record = self.current_record
-        if self._announced is _NOTHING or record is not self._announced:
-            self._announced = record
-            self.post_message(self.Highlighted(self, record))
