@@ -177,8 +177,10 @@ def _run(args: argparse.Namespace, core: Any) -> int:
                    ("SITE", "NAME", "LAST DOWNLOAD", "STAGED", "CUSTOMERS", "SUPPLIERS",
                     "NOT DEFINED"))
     elif cmd == "connect":
+        again = core.is_connected(args.site)
         site = core.connect_site(args.site, _token(), args.api_url)
-        print(f"Connected {site.name} ({site.display_name}).")
+        print(f"Token and API URL of {site.name} replaced; settings and links kept." if again
+              else f"Connected {site.name} ({site.display_name}).")
     elif cmd == "disconnect":
         core.site(args.site)
         if not args.yes and not _confirm(
@@ -215,8 +217,7 @@ def _run(args: argparse.Namespace, core: Any) -> int:
                 if not sep:
                     raise CliError(f"'{item}' is not CAPSULE=INVENTORY.",
                                    "Write it like Home=Shipping.", EXIT_USAGE)
-                key = "" if capsule_type.lower() in ("none", "") else capsule_type.capitalize()
-                mapping[key] = inventory_type.capitalize()
+                mapping[capsule_type] = inventory_type
             changes["address_mapping"] = mapping
         settings = core.update_settings(args.site, **changes) if changes else core.settings(args.site)
         if args.json:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ..capsule.client import CapsuleClient, PageFetched, RateLimitWait, Retrying
 from ..domain.models import (
+    CAPSULE_ADDRESS_TYPES,
     DEFAULT_API_URL,
+    INVENTORY_ADDRESS_TYPES,
     Action,
     AppDefaults,
     ContactType,
@@ -25,7 +28,8 @@ from ..domain.models import (
     TaxRule,
 )
 from ..domain.names import normalise_name
-from ..domain.records import RecordKind, capsule_fields, new_record, updated_record
+from ..domain.records import (RecordKind, capsule_fields, merge_fields, new_record,
+                              updated_record)
 from ..domain.staging import Stager, follow_organisation
 from ..store.store import Store
 from .errors import AppError, SiteNotFound
@@ -70,14 +74,35 @@ class SiteSummary:
     ignored: int = 0
 
 
-@dataclass
-class _SiteRows:
-    """The staged rows of one site in display order, with an index by party id."""
+def _is_top(row: dict) -> bool:
+    """A row the operator types: an organisation or a person without one (not a contact)."""
+    return row["kind"] == "organisation" or row.get("organisation_id") is None
 
-    site: str
-    rows: list[dict] = field(default_factory=list)
-    position: dict[int, int] = field(default_factory=dict)
-    version: int = 0
+
+class _SiteRows:
+    """The staged rows of one site in display order, with an index by party id and counts
+    kept up to date as rows change (so no key press walks 100,000 rows)."""
+
+    def __init__(self, site: str, rows: list[dict], version: int = 0) -> None:
+        self.site = site
+        self.rows = rows
+        self.version = version
+        self.position = {r["party_id"]: i for i, r in enumerate(rows)}
+        self.counts = {t.value: 0 for t in ContactType}
+        self.waiting = 0  # top-level Not defined rows: what a bulk save would save
+        for row in rows:
+            self._count(row, 1)
+
+    def _count(self, row: dict, step: int) -> None:
+        self.counts[row["type"]] += step
+        if row["type"] == "not_defined" and _is_top(row):
+            self.waiting += step
+
+    def replace(self, row: dict) -> None:
+        index = self.position[row["party_id"]]
+        self._count(self.rows[index], -1)
+        self._count(row, 1)
+        self.rows[index] = row
 
 
 def utc_now() -> datetime:
@@ -86,6 +111,14 @@ def utc_now() -> datetime:
 
 def _staged_key(site: str, party_id: int) -> str:
     return f"{site}:{party_id}"
+
+
+def _capsule_address_type(text: str) -> str | None:
+    """The Capsule address type a user typed ("home", "none", "(none)" …), or None."""
+    text = text.strip()
+    if text.casefold() in ("", "none", "(none)"):
+        return ""
+    return next((t for t in CAPSULE_ADDRESS_TYPES if t and t.casefold() == text.casefold()), None)
 
 
 def _unlinked(row: dict) -> dict:
@@ -107,6 +140,7 @@ class Core:
         self._lock = threading.RLock()
         self._site_rows: dict[str, _SiteRows] = {}
         self._name_index: dict[str, dict[str, str]] = {}
+        self._record_links: dict[str, set[str]] | None = None
 
     @classmethod
     def open(cls, db_path: Path, **kwargs: Any) -> Core:
@@ -143,7 +177,11 @@ class Core:
             return out
 
     def connect_site(self, name: str, token: str, api_url: str = DEFAULT_API_URL) -> Site:
-        """Check the token with GET /site and store the site (DESIGN §2.1)."""
+        """Check the token with GET /site and store the site (DESIGN §2.1).
+
+        Connecting a site that is already connected replaces its token and API URL (after
+        the same check) and keeps everything else: a site is never connected twice, and a
+        refused or rotated token can be replaced without losing settings or links."""
         name = name.strip()
         api_url = (api_url or DEFAULT_API_URL).strip()
         if not name:
@@ -153,10 +191,6 @@ class Core:
             raise AppError("The access token is empty.",
                            "Paste a personal access token from Capsule (My Preferences → API "
                            "Authentication Tokens).")
-        with self._lock:
-            if any(s.casefold() == name.casefold() for s in self.store.docs(SITES)):
-                raise AppError(f"The site '{name}' is already connected.",
-                               "Open it from the sites list, or disconnect it first.")
         client = self._client_factory(api_url, token.strip())
         try:
             info = client.get_site()
@@ -167,19 +201,26 @@ class Core:
             raise AppError(
                 f"This token belongs to the site '{subdomain or '?'}', not '{name}'.",
                 f"Connect with the site name '{subdomain}', or use a token from '{name}'.")
-        sale = self.tax_rules("sale")
-        purchase = self.tax_rules("purchase")
-        site = Site(name=subdomain, display_name=str(info.get("name") or subdomain),
-                    api_url=api_url, token=token.strip(), connected_at=self._clock(),
-                    settings=SiteSettings(customer_tax_rule=sale[0].Name if sale else "",
-                                          supplier_tax_rule=purchase[0].Name if purchase else ""))
         with self._lock:
-            if self.store.get(SITES, site.name) is not None:
-                raise AppError(f"The site '{site.name}' is already connected.",
-                               "Open it from the sites list, or disconnect it first.")
+            known = next((s for s in self.store.docs(SITES) if s.casefold() == name.casefold()),
+                         None)
+            if known is not None:
+                site = self._site(known)
+                site.token, site.api_url = token.strip(), api_url
+                site.display_name = str(info.get("name") or site.display_name)
+            else:
+                sale, purchase = self.tax_rules("sale"), self.tax_rules("purchase")
+                site = Site(name=subdomain, display_name=str(info.get("name") or subdomain),
+                            api_url=api_url, token=token.strip(), connected_at=self._clock(),
+                            settings=SiteSettings(
+                                customer_tax_rule=sale[0].Name if sale else "",
+                                supplier_tax_rule=purchase[0].Name if purchase else ""))
             self._put_site(site)
             self.store.flush()
         return site
+
+    def is_connected(self, name: str) -> bool:
+        return any(s.casefold() == name.strip().casefold() for s in self.store.docs(SITES))
 
     def disconnect_site(self, name: str) -> int:
         """Remove the site, its tags, staged rows, runs and links; records stay (S6)."""
@@ -193,6 +234,7 @@ class Core:
             self.store.delete_many(LINKS, removed_links)
             self.store.delete(SITES, name)
             self._site_rows.pop(name, None)
+            self._record_links = None
             self.store.flush()
             return len(removed_links)
 
@@ -233,10 +275,17 @@ class Core:
             if "address_mapping" in changes:
                 mapping = dict(data["address_mapping"])
                 for capsule_type, inventory_type in dict(changes["address_mapping"]).items():
-                    if inventory_type not in ("Business", "Billing", "Shipping"):
+                    key = _capsule_address_type(capsule_type)
+                    if key is None:
+                        raise AppError(f"'{capsule_type}' is not a Capsule address type.",
+                                       "Use Office, Postal, Home, Billing, Shipping, or none "
+                                       "for addresses without a type.")
+                    value = next((t for t in INVENTORY_ADDRESS_TYPES
+                                  if t.casefold() == str(inventory_type).strip().casefold()), None)
+                    if value is None:
                         raise AppError(f"'{inventory_type}' is not an inventory address type.",
                                        "Use Business, Billing or Shipping.")
-                    mapping[capsule_type] = inventory_type
+                    mapping[key] = value
                 changes["address_mapping"] = mapping
             data.update(changes)
             site.settings = SiteSettings.model_validate(data)
@@ -298,7 +347,7 @@ class Core:
             prefix = f"{name}:"
             # The table keeps insertion order, which is the display order of each site's rows.
             rows = [d for k, d in self.store.docs(STAGED).items() if k.startswith(prefix)]
-            cached = _SiteRows(name, rows, {r["party_id"]: i for i, r in enumerate(rows)})
+            cached = _SiteRows(name, rows)
             self._site_rows[name] = cached
         return cached
 
@@ -326,13 +375,16 @@ class Core:
 
     def counts(self, name: str) -> dict[str, int]:
         """Staged rows by type."""
-        counts = {t.value: 0 for t in ContactType}
-        for row in self._rows_of(name).rows:
-            counts[row["type"]] += 1
-        return counts
+        with self._lock:
+            return dict(self._rows_of(name).counts)
+
+    def count_waiting(self, name: str) -> int:
+        """How many rows a bulk save would save: top-level rows that are Not defined."""
+        with self._lock:
+            return self._rows_of(name).waiting
 
     def _replace_row(self, site_rows: _SiteRows, row: dict) -> None:
-        site_rows.rows[site_rows.position[row["party_id"]]] = row
+        site_rows.replace(row)
         self.store.put(STAGED, _staged_key(site_rows.site, row["party_id"]), row)
 
     def _people_of(self, site_rows: _SiteRows, org: dict) -> list[dict]:
@@ -346,6 +398,44 @@ class Core:
         return out
 
     # ----------------------------------------------------------------- saving (S1–S6)
+
+    @contextlib.contextmanager
+    def _changing(self, name: str) -> Iterator[None]:
+        """Change the store all at once or not at all: on any failure (Ctrl-C included) the
+        store undoes the whole block and the caches built on it are dropped."""
+        try:
+            with self.store.batch():
+                yield
+        except BaseException:
+            self._site_rows.pop(name, None)
+            self._name_index.clear()
+            self._record_links = None
+            raise
+
+    def _links_to(self, record_id: str) -> set[str]:
+        """The link keys ("site:party_id") of every Capsule party saved into a record."""
+        if self._record_links is None:
+            index: dict[str, set[str]] = {}
+            for key, link in self.store.docs(LINKS).items():
+                index.setdefault(link["record_id"], set()).add(key)
+            self._record_links = index
+        return self._record_links.get(record_id, set())
+
+    def _put_link(self, key: str, link: dict) -> None:
+        old = self.store.get(LINKS, key)
+        if self._record_links is not None:
+            if old is not None:
+                self._record_links.get(old["record_id"], set()).discard(key)
+            self._record_links.setdefault(link["record_id"], set()).add(key)
+        self.store.put(LINKS, key, link)
+
+    def _drop_link(self, key: str) -> None:
+        old = self.store.get(LINKS, key)
+        if old is None:
+            return
+        if self._record_links is not None:
+            self._record_links.get(old["record_id"], set()).discard(key)
+        self.store.delete(LINKS, key)
 
     def _names(self, kind: RecordKind) -> dict[str, str]:
         index = self._name_index.get(kind)
@@ -377,6 +467,9 @@ class Core:
             record = new_record(kind, self._new_id(), fields, defaults, tax_rule, now)
             action = Action.CREATED.value
         else:
+            if self._links_to(record["ID"]) - {link_key}:
+                # S1: several Capsule parties feed this record: keep what the others brought
+                fields = merge_fields(fields, [record])
             old_name = normalise_name(record["Name"])
             record = updated_record(record, fields, now)
             if names.get(old_name) == record["ID"]:
@@ -384,21 +477,25 @@ class Core:
             action = Action.UPDATED.value
         names.setdefault(normalise_name(record["Name"]), record["ID"])
         self.store.put(table, record["ID"], record)
-        self.store.put(LINKS, link_key, {"site": site.name, "party_id": org["party_id"],
-                                         "kind": kind, "record_id": record["ID"]})
+        self._put_link(link_key, {"site": site.name, "party_id": org["party_id"],
+                                  "kind": kind, "record_id": record["ID"]})
         saved = {**org, "type": kind, "action": action, "record_id": record["ID"]}
         return saved, [{**p, "type": kind, "action": Action.CONTACT.value,
                         "record_id": record["ID"]} for p in people]
 
     def _apply_type(self, site: Site, site_rows: _SiteRows, row: dict, kind: ContactType,
-                    defaults: dict, now: str, reason: str) -> list[dict]:
-        """Set a top-level row's type, save or unlink it (S5), and make its people follow (R2)."""
+                    defaults: dict, now: str, reason: str, chosen: bool = False) -> list[dict]:
+        """Set a top-level row's type, save or unlink it (S5), and make its people follow (R2).
+
+        `chosen` marks the operator's own decision, which later downloads keep."""
         people = self._people_of(site_rows, row) if row["kind"] == "organisation" else []
+        if chosen:
+            row = {**row, "chosen": True}
         if kind in (ContactType.CUSTOMER, ContactType.SUPPLIER):
             saved, saved_people = self._save(site, defaults, {**row, "reason": reason},
                                              people, kind.value, now)
         else:
-            self.store.delete(LINKS, _staged_key(site.name, row["party_id"]))  # S5: record kept
+            self._drop_link(_staged_key(site.name, row["party_id"]))  # S5: the record is kept
             saved = {**_unlinked(row), "type": kind.value, "reason": reason,
                      "action": Action.SKIPPED.value if kind is ContactType.IGNORE
                      else Action.PENDING.value}
@@ -428,10 +525,10 @@ class Core:
                     f"{row['name']} is a contact of {row.get('organisation_name') or 'an organisation'}"
                     " and follows its type.",
                     "Set the type on the organisation's row instead.")
-            changed = self._apply_type(site, site_rows, row, kind,
-                                       self.store.get(DEFAULTS, "app") or {},
-                                       self._clock().isoformat(), "set by operator")
-            return changed
+            with self._changing(name):
+                return self._apply_type(site, site_rows, row, kind,
+                                        self.store.get(DEFAULTS, "app") or {},
+                                        self._clock().isoformat(), "set by operator", True)
 
     def save_not_defined(self, name: str, kind: ContactType | str,
                          progress: Callable[[SaveProgress], None] | None = None,
@@ -444,9 +541,9 @@ class Core:
         with self._lock:
             site = self._site(name)
             site_rows = self._rows_of(name)
-            todo = [r for r in site_rows.rows if r["type"] == ContactType.NOT_DEFINED.value
-                    and not (r["kind"] == "person" and r.get("organisation_id") is not None)]
-            with self.store.batch(), gc_paused():
+            todo = [r for r in site_rows.rows
+                    if r["type"] == ContactType.NOT_DEFINED.value and _is_top(r)]
+            with self._changing(name), gc_paused():
                 summary = self._save_rows(site, site_rows, todo, kind, "saved in bulk",
                                           progress, cancel)
         self.store.flush()
@@ -462,7 +559,7 @@ class Core:
         for done, row in enumerate(todo, 1):
             if cancel is not None and cancel.is_set():
                 break
-            saved = self._apply_type(site, site_rows, row, kind, defaults, now, reason)[0]
+            saved = self._apply_type(site, site_rows, row, kind, defaults, now, reason, True)[0]
             summary.saved += 1
             if saved["action"] == Action.CREATED.value:
                 summary.created += 1
@@ -517,12 +614,12 @@ class Core:
         result = stager.finish()
         summary.pages = state["pages"]
         report(DownloadProgress("saving", summary.pages, result.fetched, total=len(result.rows)))
-        with self._lock, self.store.batch():  # one write for the whole save, not one per row
+        with self._lock, self._changing(name):  # all or nothing, and one write, not one per row
             site = self._site(name)  # settings may have changed meanwhile
             self._replace_staging(site, result.rows)
             site_rows = self._rows_of(name)
             typed = [r for r in site_rows.rows if r["type"] in ("customer", "supplier")
-                     and not (r["kind"] == "person" and r.get("organisation_id") is not None)]
+                     and _is_top(r)]
             created = updated = 0
             defaults = self.store.get(DEFAULTS, "app") or {}
             now = self._clock().isoformat()
@@ -553,14 +650,14 @@ class Core:
     def _replace_staging(self, site: Site, rows: list[dict]) -> None:
         """Swap the site's staged rows for new ones, keeping the operator's earlier choices."""
         old = self._rows_of(site.name)
-        chosen = {r["party_id"]: r["type"] for r in old.rows
-                  if r.get("reason") == "set by operator"}
+        chosen = {r["party_id"]: (r["type"], r["reason"]) for r in old.rows if r.get("chosen")}
         by_org: dict[int, dict] = {}
         for row in rows:
             row.setdefault("action", Action.PENDING.value)
             if row["party_id"] in chosen and not (
                     row["kind"] == "person" and row.get("organisation_id") is not None):
-                row["type"], row["reason"] = chosen[row["party_id"]], "set by operator"
+                row["type"], row["reason"] = chosen[row["party_id"]]
+                row["chosen"] = True
                 row["action"] = (Action.SKIPPED.value if row["type"] == "ignore"
                                  else Action.PENDING.value)
             if row["kind"] == "organisation":
@@ -570,8 +667,7 @@ class Core:
         prefix = f"{site.name}:"
         self.store.delete_many(STAGED, [k for k in self.store.docs(STAGED) if k.startswith(prefix)])
         self.store.put_many(STAGED, ((_staged_key(site.name, r["party_id"]), r) for r in rows))
-        new = _SiteRows(site.name, rows, {r["party_id"]: i for i, r in enumerate(rows)},
-                        old.version + 1)
+        new = _SiteRows(site.name, rows, old.version + 1)
         self._site_rows[site.name] = new
 
     def last_run(self, name: str) -> RunSummary | None:

@@ -60,6 +60,9 @@ def _doc_id(value: Any) -> int | str:
     return text
 
 
+_MISSING = object()
+"""Marks a document that did not exist before a batch changed it."""
+
 class LockedTable(Table):
     """A TinyDB table that takes the store's lock and accepts string keys ("app", "demo:1")."""
 
@@ -163,6 +166,8 @@ class Store:
         self.journal_copy: Path | None = None
         self._storage = storage
         self._lock = storage.lock
+        self._undo: dict[tuple[str, str], Any] | None = None
+        self._undo_order: dict[str, list[str]] = {}
         self._lock_fd: int | None = lock_fd
         self.db = StoreDB(storage=lambda: storage)
 
@@ -291,6 +296,8 @@ class Store:
                         raise TypeError(f"document keys are strings, not {type(key).__name__}")
                     if not isinstance(doc, dict):
                         raise TypeError(f"documents are dicts, not {type(doc).__name__}")
+                    if self._undo is not None:
+                        self._undo.setdefault((table, key), target.get(key, _MISSING))
                     target[key] = doc
                     keys.append(key)
             finally:
@@ -308,17 +315,61 @@ class Store:
             target = self._storage.data.get(table)
             if not target:
                 return
+            if self._undo is not None:
+                keys = list(keys)
+                self._undo_order.setdefault(table, list(target))  # to restore the order
+                for key in keys:
+                    if key in target:
+                        self._undo.setdefault((table, key), target[key])
             removed = [key for key in keys if target.pop(key, None) is not None]
             if removed:
                 self._touched(table, removed)
 
     @contextlib.contextmanager
     def batch(self) -> Iterator["Store"]:
-        """Hold the lock so that several changes reach the file together (or not at all).
+        """Hold the lock so that several changes reach the file together, or not at all: if
+        the block raises (an error, Ctrl-C), every put and delete made in it is undone.
 
-        Do not call flush() inside: prepare the data first, then change it in the batch."""
+        Do not call flush() inside: prepare the data first, then change it in the batch.
+        Batches nest; only the outermost one undoes."""
         with self._lock:
-            yield self
+            if self._undo is not None:  # nested: the outer batch owns the undo log
+                yield self
+                return
+            self._undo, self._undo_order = {}, {}
+            try:
+                yield self
+            except BaseException:
+                self._roll_back(self._undo, self._undo_order)
+                raise
+            finally:
+                self._undo, self._undo_order = None, {}
+
+    def _roll_back(self, undo: dict[tuple[str, str], Any], order: dict[str, list[str]]) -> None:
+        """Put back what a failed batch changed; documents keep their places in their table."""
+        data = self._storage.data
+        self._undo = None
+        touched: dict[str, list[str]] = {}
+        for (table, key), old in undo.items():
+            touched.setdefault(table, []).append(key)
+            target = data.setdefault(table, {})
+            if table in order:
+                continue  # rebuilt below, in the order it had before the batch
+            if old is _MISSING:
+                target.pop(key, None)
+            else:
+                target[key] = old
+        for table, keys in order.items():
+            target = data.get(table, {})
+            before = {}
+            for key in keys:
+                old = undo.get((table, key), _MISSING)
+                value = target.get(key) if (table, key) not in undo else old
+                if value is not _MISSING and value is not None:
+                    before[key] = value
+            data[table] = before
+        for table, keys in touched.items():
+            self._touched(table, keys)
 
     def _touched(self, table: str, keys: list[str]) -> None:
         tiny = self.db._tables.get(table)

@@ -15,7 +15,7 @@ from capsule_tui.tui.screens.records import RecordsScreen
 from capsule_tui.tui.screens.site import SiteScreen
 from capsule_tui.tui.screens.sites import SitesScreen
 from capsule_tui.tui.widgets.contacts_grid import ContactsGrid
-from capsule_tui.tui.widgets.contacts_pane import ContactsPane, bulk_candidates
+from capsule_tui.tui.widgets.contacts_pane import ContactsPane
 from capsule_tui.tui.widgets.progress_panel import ProgressPanel
 from capsule_tui.tui.widgets.records_list import RecordsList
 from capsule_tui.tui.widgets.setup_pane import TagTable
@@ -99,7 +99,7 @@ async def test_whole_loop_from_connect_to_customers(core, sandbox) -> None:
             assert grid.current_row["kind"] == "organisation" or grid.current_row.get(
                 "organisation_id") is None
         # Bulk save the rest as Customers, after the question with the count.
-        waiting = bulk_candidates(core.rows(SITE))
+        waiting = core.count_waiting(SITE)
         assert waiting > 0
         await pilot.press("C")
         assert isinstance(app.screen, ConfirmModal)
@@ -113,10 +113,15 @@ async def test_whole_loop_from_connect_to_customers(core, sandbox) -> None:
         assert isinstance(app.screen, SitesScreen)
         await pilot.press("c")
         assert isinstance(app.screen, RecordsScreen)
+        await settle(app, pilot)  # records load in a worker
         table = app.screen.query_one("#records-table", RecordsList)
         assert table.row_count == len(core.records("customer")) > waiting
         shown = screen_text(app)
-        assert "Addresses (" in shown and "Contacts (" in shown
+        assert "Addresses (" in shown
+        await pilot.press("tab")  # into the detail pane, scrolled down to its contacts
+        app.screen.query_one("#records-detail-scroll").scroll_end(animate=False)
+        await pilot.pause()
+        assert "Contacts (" in screen_text(app)
 
 
 async def test_download_cancel_keeps_the_previous_staging(core, sandbox) -> None:

@@ -54,9 +54,24 @@ def test_connect_checks_the_subdomain(tmp_path, capsule):
     with pytest.raises(CapsuleError, match="refused"):
         core.connect_site("acme", "bad-token", "https://api.example")
     core.connect_site("acme", "good-token", "https://api.example")
-    with pytest.raises(AppError, match="already connected"):
-        core.connect_site("ACME", "good-token", "https://api.example")
     core.close()
+
+
+def test_connecting_again_replaces_the_token_and_keeps_everything_else(core, capsule):
+    core.download("acme")
+    core.update_settings("acme", supplier_tax_rule="No VAT")
+    rows = [dict(r) for r in core.rows("acme")]
+    capsule.token = "rotated"
+    with pytest.raises(CapsuleError, match="refused"):
+        core.download("acme")
+    with pytest.raises(CapsuleError, match="refused"):
+        core.connect_site("acme", "still-wrong", "https://api.example")
+    core.connect_site("ACME", "rotated", "https://api.example")
+    assert [s.name for s in core.list_sites()] == ["acme"]  # never connected twice
+    assert core.site("acme").token == "rotated"
+    assert core.settings("acme").supplier_tax_rule == "No VAT"
+    assert [dict(r) for r in core.rows("acme")] == rows
+    assert core.download("acme").created == 0
 
 
 def test_download_saves_typed_rows_at_once_and_keeps_the_rest(core):
@@ -82,7 +97,22 @@ def test_S1_names_equal_up_to_case_and_spaces_make_one_record(core):
     assert rows[1]["record_id"] == rows[2]["record_id"] == customers[0]["ID"]
     assert rows[2]["action"] == "updated"
     contacts = [c["Name"] for c in customers[0]["Contacts"]]
-    assert "Ann Lee" not in contacts  # org 2 has no people: its save rewrote the Contacts
+    assert contacts == ["Acme Widgets Ltd", "Ann Lee"]  # org 1's contacts are kept
+
+
+def test_S1_a_record_fed_by_several_parties_keeps_what_each_brings(core, capsule):
+    capsule.parties[2] = org(2, "ACME   widgets ltd  ", ["Customer"],
+                             addresses=[{"type": "Postal", "street": "PO Box 1", "city": "Leeds"}])
+    capsule.parties.append(person(13, "Cy", "Oh", 2))
+    for _ in range(2):  # the second download re-saves both parties: nothing is lost either way
+        core.download("acme")
+        (record,) = core.records("customer")
+        assert sorted(c["Name"] for c in record["Contacts"]) == [
+            "Acme Widgets Ltd", "Ann Lee", "Cy Oh"]
+        assert [a["Line1"] for a in record["Addresses"]] == ["PO Box 1"]
+    core.set_type("acme", 2, "supplier")  # S5: party 2 leaves; its record is kept as it was
+    (record,) = core.records("customer")
+    assert "Cy Oh" in [c["Name"] for c in record["Contacts"]]
 
 
 def test_S1_unicode_forms_match(tmp_path):
@@ -200,3 +230,93 @@ def test_everything_survives_a_reopen(core, tmp_path):
     assert [dict(r) for r in again.rows("acme")] == rows
     assert again.records("customer") == customers
     again.close()
+
+
+def test_bulk_saved_rows_keep_their_type_on_the_next_download(core):
+    core.download("acme")
+    core.save_not_defined("acme", "supplier")
+    core.download("acme")
+    rows = by_id(core)
+    assert rows[4]["type"] == rows[5]["type"] == "supplier"
+    assert rows[4]["reason"] == "saved in bulk" and rows[4]["record_id"]
+    assert core.counts("acme")["not_defined"] == 0
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, RuntimeError])
+def test_a_failure_while_saving_a_download_changes_nothing(core, capsule, monkeypatch, failure):
+    core.download("acme")
+    core.set_type("acme", 4, "customer")
+    rows = [dict(r) for r in core.rows("acme")]
+    records = {k: core.records(k) for k in ("customer", "supplier")}
+    links = dict(core.store.docs("links"))
+    capsule.parties[3] = org(3, "Beta plc (renamed)", ["Customer"])  # would re-kind and rename
+    calls = {"n": 0}
+    real_save = Core._save
+
+    def save_then_fail(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise failure()
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Core, "_save", save_then_fail)
+    with pytest.raises(failure):
+        core.download("acme")
+    assert [dict(r) for r in core.rows("acme")] == rows
+    assert {k: core.records(k) for k in ("customer", "supplier")} == records
+    assert dict(core.store.docs("links")) == links
+    monkeypatch.setattr(Core, "_save", real_save)
+    path = core.store.path
+    core.close()
+    again = Core.open(path)
+    assert [dict(r) for r in again.rows("acme")] == rows
+    again.close()
+
+
+def test_a_failure_in_a_bulk_save_changes_nothing(core, monkeypatch):
+    core.download("acme")
+    rows = [dict(r) for r in core.rows("acme")]
+    real_save = Core._save
+    calls = {"n": 0}
+
+    def save_then_fail(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt()
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Core, "_save", save_then_fail)
+    with pytest.raises(KeyboardInterrupt):
+        core.save_not_defined("acme", "customer")
+    assert [dict(r) for r in core.rows("acme")] == rows
+
+
+def test_address_types_are_checked(core):
+    with pytest.raises(AppError, match="'Warehouse' is not a Capsule address type"):
+        core.update_settings("acme", address_mapping={"Warehouse": "Business"})
+    with pytest.raises(AppError, match="not an inventory address type"):
+        core.update_settings("acme", address_mapping={"Home": "Garage"})
+    mapping = core.update_settings("acme", address_mapping={"home": "billing",
+                                                            "(none)": "Shipping"}).address_mapping
+    assert mapping["Home"] == "Billing" and mapping[""] == "Shipping"
+    assert set(mapping) == {"Office", "Postal", "Home", "Billing", "Shipping", ""}
+
+
+def test_counts_follow_every_change(core):
+    def recount():
+        counts = {t: 0 for t in ("customer", "supplier", "ignore", "not_defined")}
+        for row in core.rows("acme"):
+            counts[row["type"]] += 1
+        waiting = sum(1 for r in core.rows("acme") if r["type"] == "not_defined"
+                      and (r["kind"] == "organisation" or r.get("organisation_id") is None))
+        return counts, waiting
+
+    core.download("acme")
+    assert (core.counts("acme"), core.count_waiting("acme")) == recount()
+    assert core.count_waiting("acme") == 2
+    core.set_type("acme", 4, "ignore")
+    core.set_type("acme", 1, "supplier")
+    assert (core.counts("acme"), core.count_waiting("acme")) == recount()
+    core.save_not_defined("acme", "customer")
+    assert (core.counts("acme"), core.count_waiting("acme")) == recount()
+    assert core.count_waiting("acme") == 0

@@ -24,7 +24,7 @@ from ..messages import (
 )
 from ..text import number
 from ..widgets.contacts_grid import ContactsGrid
-from ..widgets.contacts_pane import ContactsPane, bulk_candidates
+from ..widgets.contacts_pane import ContactsPane
 from ..widgets.progress_panel import ProgressPanel
 from ..widgets.setup_pane import SetupPane
 from ..widgets.title_bar import TitleBar
@@ -209,7 +209,7 @@ class SiteScreen(Screen):
         if self._job:
             self.notify("Wait for the current job to finish.", markup=False, severity="warning")
             return
-        count = bulk_candidates(self.app.core.rows(self.site))
+        count = self.app.core.count_waiting(self.site)
         plural = PLURAL[kind]
         if count == 0:
             self.notify(f"No Not defined row is waiting: nothing to save as {plural}.",

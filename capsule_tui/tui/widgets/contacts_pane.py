@@ -25,12 +25,6 @@ TYPE_KEYS = Binding.Group("Set type")
 SAVE_KEYS = Binding.Group("Save all")
 
 
-def bulk_candidates(rows: list[dict]) -> int:
-    """How many rows a bulk save takes: Not defined rows that are not people of an organisation."""
-    return sum(1 for r in rows if r.get("type") == ContactType.NOT_DEFINED.value
-               and not (r.get("kind") == "person" and r.get("organisation_id") is not None))
-
-
 class FilterInput(Input):
     """The filter box; escape clears the filter and goes back to the grid."""
 
