@@ -27,6 +27,8 @@ from capsule_tui.capsule.errors import (
 )
 
 DEFAULT_API_URL = "https://api.capsulecrm.com"
+HOST_NOT_FOUND = "the host name was not found"
+SECURE_FAILED = "the secure (TLS) connection failed"
 API_PREFIX = "/api/v2"
 
 # How many 429 answers in a row one request may meet before giving up (each is a full wait).
@@ -562,7 +564,12 @@ class CapsuleClient:
         except httpx.TimeoutException as exc:
             raise _Transient("network", self._describe(exc)) from None
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            raise _Transient("network", self._describe(exc)) from None
+            reason = self._describe(exc)
+            if reason in (HOST_NOT_FOUND, SECURE_FAILED):  # asking again will not help
+                raise NetworkError(f"Could not reach {self._host}: {reason}.",
+                                   "Check the API URL (its spelling, and http or https), "
+                                   "then try again.") from None
+            raise _Transient("network", reason) from None
         except httpx.TooManyRedirects:
             raise NotCapsuleError(
                 f"{self._host} kept redirecting the request.",
@@ -613,9 +620,9 @@ class CapsuleClient:
                 return "the connection was refused"
             if any(s in text for s in ("name or service", "nodename", "getaddrinfo",
                                        "name resolution", "no address")):
-                return "the host name was not found"
+                return HOST_NOT_FOUND
             if "certificate" in text or "ssl" in text or "tls" in text:
-                return "the secure connection failed (certificate problem)"
+                return SECURE_FAILED
             return "the connection failed"
         return "the connection was dropped"
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..capsule.client import CapsuleClient, PageFetched, RateLimitWait, Retrying
+from ..capsule.errors import DownloadCancelled
 from ..domain.models import (
     CAPSULE_ADDRESS_TYPES,
     DEFAULT_API_URL,
@@ -176,7 +177,8 @@ class Core:
                     not_defined=counts["not_defined"], ignored=counts["ignore"]))
             return out
 
-    def connect_site(self, name: str, token: str, api_url: str = DEFAULT_API_URL) -> Site:
+    def connect_site(self, name: str, token: str, api_url: str = DEFAULT_API_URL,
+                     cancel: Any = None) -> Site:
         """Check the token with GET /site and store the site (DESIGN §2.1).
 
         Connecting a site that is already connected replaces its token and API URL (after
@@ -193,9 +195,11 @@ class Core:
                            "Authentication Tokens).")
         client = self._client_factory(api_url, token.strip())
         try:
-            info = client.get_site()
+            info = client.get_site(cancel=cancel)
         finally:
             client.close()
+        if cancel is not None and cancel.is_set():
+            raise DownloadCancelled()
         subdomain = str(info.get("subdomain") or "").strip()
         if subdomain.casefold() != name.casefold():
             raise AppError(

@@ -322,3 +322,20 @@ async def test_names_with_markup_show_as_typed(core) -> None:
         await pilot.press("tab", "end")  # scroll the detail down to the Contacts
         await pilot.pause()
         assert "John Smith [bold]" in screen_text(app)
+
+
+async def test_escape_while_checking_closes_the_dialog_and_connects_nothing(core, sandbox) -> None:
+    sandbox.faults.add(Fault("delay", path="/api/v2/site", seconds=1.5))
+    app = app_for(core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n")
+        await pilot.press(*SITE, "tab", *TOKEN, "tab")
+        app.screen.query_one("#api-url", Input).value = sandbox.url
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, SitesScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert core.list_sites() == []

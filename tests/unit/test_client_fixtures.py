@@ -598,3 +598,21 @@ def test_error_str_is_title_then_hint():
 def test_client_repr_hides_token():
     with make_client(Recorder(httpx.Response(200))) as client:
         assert TOKEN not in repr(client)
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("[Errno -2] Name or service not known", "host name was not found"),
+    ("[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)", r"secure \(TLS\)"),
+])
+def test_a_wrong_host_or_tls_failure_is_not_retried(text, reason):
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        raise httpx.ConnectError(text, request=request)
+
+    client = CapsuleClient("https://nowhere.example", TOKEN, transport=httpx.MockTransport(handler),
+                           sleep=lambda s: None)
+    with client, pytest.raises(NetworkError, match=reason):
+        client.get_site()
+    assert len(calls) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -53,6 +55,7 @@ class ConnectSiteModal(ModalScreen[str | None]):
         super().__init__()
         self.core = core
         self.checking = False
+        self.cancel = threading.Event()
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -96,14 +99,15 @@ class ConnectSiteModal(ModalScreen[str | None]):
                 self.query_one(widget_id, Input).focus()
                 return
         self.checking = True
+        self.cancel = threading.Event()
         self.query_one("#connect-error").remove_class("-shown")
         self.query_one("#connect-busy").add_class("-shown")
-        self._check(name, token, url)
+        self._check(name, token, url, self.cancel)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="connect")
-    def _check(self, name: str, token: str, url: str) -> None:
+    def _check(self, name: str, token: str, url: str, cancel: threading.Event) -> None:
         try:
-            site = self.core.connect_site(name, token, url)
+            site = self.core.connect_site(name, token, url, cancel=cancel)
         except Exception as exc:  # shown inline: every failure says what to fix
             self.post_message(self.Checked(None, exc))
         else:
@@ -125,5 +129,7 @@ class ConnectSiteModal(ModalScreen[str | None]):
         error.add_class("-shown")
 
     def action_cancel(self) -> None:
-        if not self.checking:
-            self.dismiss(None)
+        """escape: close the dialog; a check under way is abandoned and connects nothing."""
+        if self.checking:
+            self.cancel.set()
+        self.dismiss(None)
