@@ -12,7 +12,7 @@ from textual.widgets import Input, Label, Static
 from ...core.errors import describe
 from ...domain.models import ContactType
 from ..text import counts_line, number
-from .contacts_grid import FILTER_MODES, ContactsGrid
+from .contacts_grid import FILTER_MODES, ContactsGrid, clean_text
 
 MODE_LABELS = {"all": "all rows", "not_defined": "Not defined", "conflicts": "conflicts"}
 NEXT_TYPE = {
@@ -53,6 +53,7 @@ class ContactsPane(Vertical):
         height: 1; border: none; padding: 0 1; background: $boost;
     }
     ContactsPane.-filtering #contacts-view { display: none; }
+    ContactsPane #row-detail { height: 1; padding: 0 1; background: $boost; }
     """
 
     BINDINGS = [
@@ -81,14 +82,15 @@ class ContactsPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="contacts-counts")
         yield Static(id="contacts-view")
-        filter_input = FilterInput(placeholder="filter: name, organisation, tag, reason — "
-                                               "enter applies, esc clears", id="contacts-filter",
+        filter_input = FilterInput(placeholder="name, organisation, tag, reason — enter: back "
+                                               "to the grid, esc: clear", id="contacts-filter",
                                    compact=True)
         filter_input.cursor_blink = getattr(self.app, "cursor_blink", True)
         with Horizontal(id="filter-bar"):
             yield Label("Filter:")
             yield filter_input
         yield ContactsGrid(id="contacts-grid")
+        yield Static(id="row-detail")
 
     @property
     def grid(self) -> ContactsGrid:
@@ -107,6 +109,20 @@ class ContactsPane(Vertical):
         if current is not None:
             grid.move_cursor_to(current["party_id"])
         self.update_lines()
+        self.show_row_detail()
+
+    @on(ContactsGrid.CursorMoved)
+    def show_row_detail(self) -> None:
+        """The row under the cursor in full: what the grid's columns may have cut short."""
+        row = self.grid.current_row
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if row is not None:
+            line.append(clean_text(row.get("name", "")), style="bold")
+            if row.get("reason"):
+                line.append(f" · {clean_text(row['reason'])}")
+            tags = ", ".join(row.get("tags", ()))
+            line.append(f" · tags: {clean_text(tags)}" if tags else " · no tags")
+        self.query_one("#row-detail", Static).update(line)
 
     def update_lines(self) -> None:
         counts = self.app.core.counts(self.site)
@@ -150,6 +166,7 @@ class ContactsPane(Vertical):
         if advance:
             self.next_decision()
         self.update_lines()
+        self.show_row_detail()
 
     def next_decision(self) -> None:
         """Move down to the next row a key can decide: people of an organisation follow it."""
@@ -172,6 +189,13 @@ class ContactsPane(Vertical):
         box = self.query_one(FilterInput)
         box.value = self.grid.filter_text
         box.focus()
+
+    @on(Input.Changed, "#contacts-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        """The grid follows the filter as it is typed."""
+        event.stop()
+        if self.has_class("-filtering"):
+            self.apply_filter(event.value)
 
     @on(Input.Submitted, "#contacts-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
