@@ -118,8 +118,14 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+def _printable(value: Any) -> str:
+    """A cell as text without control characters: CRM data never drives the terminal."""
+    text = "" if value is None else str(value)
+    return "".join(ch if ch.isprintable() else "�" for ch in text)
+
+
 def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
-    cells = [[str(c) for c in headers]] + [[("" if c is None else str(c)) for c in r] for r in rows]
+    cells = [[str(c) for c in headers]] + [[_printable(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     for row in cells:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
@@ -234,7 +240,8 @@ def _run(args: argparse.Namespace, core: Any) -> int:
             _print_json(summary.model_dump(mode="json"))
         else:
             skipped = ", ".join(f"{n} {why}" for why, n in sorted(summary.skipped.items())) or "none"
-            print(f"Fetched {summary.fetched:,} parties in {summary.pages} pages; staged "
+            pages = "page" if summary.pages == 1 else "pages"
+            print(f"Fetched {summary.fetched:,} parties in {summary.pages} {pages}; staged "
                   f"{summary.staged:,}.\nCreated {summary.created:,}, updated {summary.updated:,}; "
                   f"{summary.not_defined:,} not defined, {summary.ignored:,} ignored.\n"
                   f"Skipped: {skipped}.")
@@ -258,7 +265,7 @@ def _run(args: argparse.Namespace, core: Any) -> int:
         changed = core.set_type(args.site, args.party_id, args.type)
         top = changed[0]
         extra = f" and {len(changed) - 1} contacts" if len(changed) > 1 else ""
-        print(f"{top['name']}: {ContactType(top['type']).label} ({top['action']}){extra}.")
+        print(f"{_printable(top['name'])}: {ContactType(top['type']).label} ({top['action']}){extra}.")
     elif cmd == "save-not-defined":
         count = sum(1 for r in core.rows(args.site) if r["type"] == "not_defined"
                     and not (r["kind"] == "person" and r.get("organisation_id")))
@@ -316,6 +323,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             core.close()
     except KeyboardInterrupt:
         return _fail("Interrupted.", "Nothing staged or saved was lost.", EXIT_INTERRUPTED)
+    except BrokenPipeError:  # e.g. `capsule-tui contacts demo | head`: the reader has gone
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except CliError as exc:
         return _fail(exc.title, exc.hint, exc.code)
     except Exception as exc:  # every failure gets two plain sentences, never a traceback

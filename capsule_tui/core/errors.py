@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class AppError(Exception):
     """A failure the UI shows and the CLI prints; never a traceback."""
@@ -20,6 +22,11 @@ class SiteNotFound(AppError):
 
 def describe(exc: BaseException) -> tuple[str, str]:
     """The (title, hint) of any error the app knows; a plain fallback for the rest."""
+    if isinstance(exc, ValidationError):  # (first: it has a `title` of its own)
+        where = ".".join(str(p) for p in exc.errors()[0]["loc"]) if exc.errors() else ""
+        return (f"The database holds a {exc.title} the app cannot read"
+                + (f" (at {where})." if where else "."),
+                "Undo the hand edit, or restore a backup of the database file.")
     title = getattr(exc, "title", None)
     if isinstance(title, str):
         return title, getattr(exc, "hint", "") or ""

@@ -128,3 +128,41 @@ def test_a_damaged_database_is_refused_and_kept(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 1 and str(db) in proc.stderr and "Traceback" not in proc.stderr
     assert db.read_text(encoding="utf-8") == '{"sites": {"1": {"name": "demo"'
+
+
+def test_control_characters_never_reach_the_terminal(cli, sandbox, monkeypatch):
+    assert cli("connect", "demo", "--api-url", sandbox.url)[0] == 0
+    assert cli("settings", "demo", "--ignore-without-org", "off")[0] == 0
+    assert cli("download", "demo")[0] == 0
+    from capsule_tui.core.core import Core
+
+    core = Core.open(cli.db)
+    row = next(r for r in core.rows("demo") if r["kind"] == "organisation")
+    core.store.put("staged_contacts", f"demo:{row['party_id']}",
+                   {**row, "name": "A\x00B\x1b[31mred"})
+    core.close()
+    code, out, err = cli("contacts", "demo")
+    assert code == 0 and "\x1b" not in out and "\x00" not in out and "A�B�[31mred" in out
+
+
+def test_a_hand_edited_database_gets_a_readable_message(tmp_path):
+    db = tmp_path / "db.json"
+    db.write_text('{"sites": {"demo": {"name": 5}}}', encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "capsule_tui", "--db", str(db), "sites"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "cannot read" in proc.stderr and "backup" in proc.stderr
+
+
+def test_output_into_a_closed_pipe_is_quiet(tmp_path, sandbox):
+    db = tmp_path / "db.json"
+    env = {**os.environ, "CAPSULE_TOKEN": "t0ken-secret"}
+    run = [sys.executable, "-m", "capsule_tui", "--db", str(db)]
+    subprocess.run([*run, "connect", "demo", "--api-url", sandbox.url], env=env, check=True,
+                   capture_output=True)
+    subprocess.run([*run, "settings", "demo", "--ignore-without-org", "off"], check=True,
+                   capture_output=True)
+    subprocess.run([*run, "download", "demo"], check=True, capture_output=True)
+    proc = subprocess.run(f"{' '.join(run)} contacts demo --json | head -1", shell=True,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stderr == ""
