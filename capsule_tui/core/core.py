@@ -473,7 +473,7 @@ class Core:
         else:
             if self._links_to(record["ID"]) - {link_key}:
                 # S1: several Capsule parties feed this record: keep what the others brought
-                fields = merge_fields(fields, [record])
+                fields = merge_fields(fields, record)
             old_name = normalise_name(record["Name"])
             record = updated_record(record, fields, now)
             if names.get(old_name) == record["ID"]:

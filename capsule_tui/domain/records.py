@@ -96,38 +96,29 @@ def capsule_fields(row: Mapping, people: Iterable[Mapping], kind: RecordKind,
     }
 
 
-def _address_key(address: Mapping) -> tuple:
-    return tuple(str(address[k]).casefold() for k in
-                 ("Line1", "Line2", "City", "State", "Postcode", "Country", "Type"))
+_ADDRESS_KEYS = ("Line1", "Line2", "City", "State", "Postcode", "Country", "Type")
+_CONTACT_KEYS = ("Name", "Email", "Phone", "MobilePhone")
 
 
-def _contact_key(contact: Mapping) -> tuple:
-    return (contact["Name"].casefold(), contact["Email"].casefold(), contact["Phone"])
-
-
-def merge_fields(fields: Mapping, others: Iterable[Mapping]) -> dict:
+def merge_fields(fields: Mapping, existing: Mapping) -> dict:
     """S1 when several Capsule parties match one record by name: saving one of them keeps
-    what the others brought — the addresses, contacts and tags already in the record (pass
-    it in `others`) — without repeats; the party being saved decides the name and comments.
-    Such a shared record only grows: what one party drops in Capsule stays."""
-    merged = {**fields, "Addresses": [dict(a) for a in fields["Addresses"]],
-              "Contacts": [dict(c) for c in fields["Contacts"]]}
-    tags = [t for t in fields["Tags"].split(",") if t]
-    seen_addresses = {_address_key(a) for a in merged["Addresses"]}
-    seen_contacts = {_contact_key(c) for c in merged["Contacts"]}
-    for other in others:
-        for address in other["Addresses"]:
-            if _address_key(address) not in seen_addresses:
-                seen_addresses.add(_address_key(address))
-                merged["Addresses"].append({**address, "DefaultForType": False})
-        for contact in other["Contacts"]:
-            if _contact_key(contact) not in seen_contacts:
-                seen_contacts.add(_contact_key(contact))
-                merged["Contacts"].append({**contact, "Default": False,
-                                           "IncludeInEmail": False})
-        tags += [t for t in other["Tags"].split(",") if t and t not in tags]
-    merged["Tags"] = ",".join(tags)
-    return merged
+    what the others brought. The record's addresses, contacts and tags stay as they are and
+    what this party brings is added where it is not there yet; this party decides the name
+    and the comments. Such a shared record only grows: what one party drops in Capsule stays.
+    """
+    def merged(current: list[dict], new: list[dict], keys: tuple[str, ...],
+               flags: dict) -> list[dict]:
+        seen = {tuple(map(item.get, keys)) for item in current}
+        extra = [{**item, **flags} for item in new if tuple(map(item.get, keys)) not in seen]
+        return [*current, *extra] if extra else list(current)
+
+    tags = [t for t in existing.get("Tags", "").split(",") if t]
+    tags += [t for t in fields["Tags"].split(",") if t and t not in tags]
+    return {**fields, "Tags": ",".join(tags),
+            "Addresses": merged(existing.get("Addresses", []), fields["Addresses"],
+                                _ADDRESS_KEYS, {"DefaultForType": False}),
+            "Contacts": merged(existing.get("Contacts", []), fields["Contacts"], _CONTACT_KEYS,
+                               {"Default": False, "IncludeInEmail": False})}
 
 
 def new_record(kind: RecordKind, record_id: str, fields: Mapping, defaults: Mapping,

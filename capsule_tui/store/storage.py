@@ -417,13 +417,13 @@ class BackgroundJSONStorage(Storage):
             self._check_open()
             self._dirty_gen += 1
         with self._schedule:
-            if self._due is None:
-                self._due = time.monotonic() + self.flush_delay
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name=f"capsule-tui writer {self.path.name}", daemon=True)
                 self._thread.start()
-            self._schedule.notify()
+            if self._due is None:  # wake the writer only when a write gets scheduled: a bulk
+                self._due = time.monotonic() + self.flush_delay  # save makes 100,000 changes
+                self._schedule.notify()
 
     # -- scheduling ---------------------------------------------------------------------------
 

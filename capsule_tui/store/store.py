@@ -168,6 +168,7 @@ class Store:
         self._lock = storage.lock
         self._undo: dict[tuple[str, str], Any] | None = None
         self._undo_order: dict[str, list[str]] = {}
+        self._batch_changes: dict[str, list[str]] = {}
         self._lock_fd: int | None = lock_fd
         self.db = StoreDB(storage=lambda: storage)
 
@@ -278,7 +279,19 @@ class Store:
 
     def put(self, table: str, key: str, doc: dict) -> None:
         """Insert or replace one document. O(1); saved in the background."""
-        self.put_many(table, ((key, doc),))
+        if not isinstance(key, str) or not isinstance(doc, dict):
+            self.put_many(table, ((key, doc),))  # raises the TypeError that says which
+            return
+        with self._lock:
+            self._check_open()
+            data = self._storage.data
+            target = data.get(table)
+            if target is None:
+                target = data[table] = {}
+            if self._undo is not None:
+                self._undo.setdefault((table, key), target.get(key, _MISSING))
+            target[key] = doc
+            self._changed(table, [key])
 
     def put_many(self, table: str, items: Iterable[tuple[str, dict]]) -> None:
         """Insert or replace several documents at once (one scheduled write)."""
@@ -302,7 +315,7 @@ class Store:
                     keys.append(key)
             finally:
                 if keys or created:
-                    self._touched(table, keys)
+                    self._changed(table, keys)
 
     def delete(self, table: str, key: str) -> None:
         """Remove one document if present."""
@@ -323,7 +336,7 @@ class Store:
                         self._undo.setdefault((table, key), target[key])
             removed = [key for key in keys if target.pop(key, None) is not None]
             if removed:
-                self._touched(table, removed)
+                self._changed(table, removed)
 
     @contextlib.contextmanager
     def batch(self) -> Iterator["Store"]:
@@ -336,14 +349,18 @@ class Store:
             if self._undo is not None:  # nested: the outer batch owns the undo log
                 yield self
                 return
-            self._undo, self._undo_order = {}, {}
+            self._undo, self._undo_order, self._batch_changes = {}, {}, {}
             try:
                 yield self
             except BaseException:
+                self._batch_changes = {}
                 self._roll_back(self._undo, self._undo_order)
                 raise
             finally:
                 self._undo, self._undo_order = None, {}
+                changes, self._batch_changes = self._batch_changes, {}
+                for table, keys in changes.items():  # told to the writer once, at the end
+                    self._touched(table, keys)
 
     def _roll_back(self, undo: dict[tuple[str, str], Any], order: dict[str, list[str]]) -> None:
         """Put back what a failed batch changed; documents keep their places in their table."""
@@ -369,6 +386,13 @@ class Store:
                     before[key] = value
             data[table] = before
         for table, keys in touched.items():
+            self._touched(table, keys)
+
+    def _changed(self, table: str, keys: list[str]) -> None:
+        """Tell the writer (now, or at the end of the batch) which documents changed."""
+        if self._undo is not None:
+            self._batch_changes.setdefault(table, []).extend(keys)
+        else:
             self._touched(table, keys)
 
     def _touched(self, table: str, keys: list[str]) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import quote
 ID_BASE = 182_000_001          # party i has id ID_BASE + 3*i; +1 and +2 are never listed
 ID_STEP = 3
 BLOCK = 10                     # parties are laid out in blocks of 10 (an org and its people …)
+BRANCHES_FROM = 2_000          # from this party on, organisation names carry a branch
 PLEASANT_BLOCKS = 4            # the first 40 parties carry no random quirks (demo-friendly)
 START_EPOCH = 1_546_300_800    # 2019-01-01T00:00:00Z: the account's first record
 ANCHOR_EPOCH = 1_716_292_800   # 2024-05-21T12:00:00Z: "now" for the data (never the clock)
@@ -604,6 +605,8 @@ class SandboxData:
             name = EMOJI_ORGS[int(quirk.split(":")[1])]
         else:
             name = self._org_name(c, rng)
+            if i >= BRANCHES_FROM:  # big accounts: mostly distinct names, as in a real CRM
+                name = f"{name} ({_pick(rng, _EN_WORDS)} {_pick(rng, c['cities'])[0]})"
         all_contact = quirk == "contact:all"
         d = self._details("org", ckey, int(rng.random() * self.VARIANTS), all_contact)
         slug = (_slug(name or "") or f"org{pid}")[:24]
