@@ -422,7 +422,8 @@ core.close()
 """
 
 BARE_LOAD = r"""
-import sys, orjson
+import gc, sys, orjson
+gc.disable()  # as the app's store does while it loads: the fair floor
 with open(sys.argv[1], "rb") as f:
     orjson.loads(f.read())
 print("ready", flush=True)

@@ -58,10 +58,8 @@ class SitesScreen(Screen):
         yield Static(Text(EMPTY_TEXT), id="sites-empty")
         yield Footer(compact=True, show_command_palette=False)
 
-    def on_mount(self) -> None:
-        self.refresh_sites()
-
     def on_screen_resume(self) -> None:
+        """Shown first, or again after another screen: the counts may have changed."""
         self.refresh_sites()
 
     def refresh_sites(self, select: str | None = None) -> None:
