@@ -25,8 +25,8 @@ from capsule_tui.capsule.errors import (
     RateLimitedError,
     ServerError,
 )
+from capsule_tui.domain.models import DEFAULT_API_URL
 
-DEFAULT_API_URL = "https://api.capsulecrm.com"
 HOST_NOT_FOUND = "the host name was not found"
 SECURE_FAILED = "the secure (TLS) connection failed"
 API_PREFIX = "/api/v2"
