@@ -32,6 +32,11 @@ def gc_paused() -> Iterator[None]:
     finally:
         with _lock:
             _depth -= 1
-            if _depth == 0 and _state.get("enabled", True):
-                gc.enable()
+            if _depth == 0:
+                # What the block built is long-lived (staged rows, records): freeze it, so the
+                # collector never walks it again — a first full collection after the block
+                # would otherwise stall whichever thread runs it, often the UI's.
+                gc.freeze()
+                if _state.get("enabled", True):
+                    gc.enable()
 
