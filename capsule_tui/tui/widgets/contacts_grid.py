@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from rich.cells import cell_len, set_cell_size
@@ -14,6 +12,7 @@ from rich.style import Style
 from textual.message import Message
 from textual.strip import Strip
 
+from ...core.gc_pause import gc_paused
 from .line_list import LineList, cursor_bindings
 
 __all__ = ["ContactsGrid", "Column", "COLUMNS", "column_widths", "FILTER_MODES"]
@@ -174,22 +173,6 @@ def _mode_positions(rows: Sequence[dict], mode: str) -> list[int]:
         prefix = "conflicting tags"
         return [i for i, row in enumerate(rows) if str(row.get("reason")).startswith(prefix)]
     return [i for i, row in enumerate(rows) if row_matches_mode(row, mode)]
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Hold off the cyclic garbage collector during a tight loop over 100,000 rows.
-
-    A full collection over that many live dicts can cost more than the loop itself; it runs
-    later, at the next allocation threshold, instead of in the middle of a keystroke.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _Styles(NamedTuple):
@@ -465,7 +448,7 @@ class ContactsGrid(LineList, can_focus=True):
         if row is not None and row.get("party_id") == party_id:
             return self.cursor_index
         if self._positions is None:
-            with _gc_paused():
+            with gc_paused():
                 self._positions = self._party_positions()
         return self._positions.get(party_id)
 
@@ -507,7 +490,7 @@ class ContactsGrid(LineList, can_focus=True):
             self._hays = [""] * len(rows)
         hays, hay_rows = self._hays, self._hay_rows
         end = min(len(rows), start + _WARM_CHUNK)
-        with _gc_paused():
+        with gc_paused():
             for i in range(start, end):
                 row = rows[i]
                 if hay_rows[i] is not row:
@@ -517,7 +500,7 @@ class ContactsGrid(LineList, can_focus=True):
             self.set_timer(_WARM_PAUSE, lambda: self._warm_haystacks(rows, end))
 
     def _apply_filter(self) -> None:
-        with _gc_paused():
+        with gc_paused():
             self._filter_positions()
         self._positions = None
         self._update_virtual_size()
