@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -114,14 +115,20 @@ def _db_path(args: argparse.Namespace) -> Path:
     return default_db_path()
 
 
+_UNSAFE_IN_JSON = re.compile("[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    """JSON as UTF-8 text, with every character that could steer a terminal escaped."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    print(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def _printable(value: Any) -> str:
-    """A cell as text without control characters: CRM data never drives the terminal."""
+    """Text without control characters (line breaks aside): CRM data never drives the
+    terminal."""
     text = "" if value is None else str(value)
-    return "".join(ch if ch.isprintable() else "�" for ch in text)
+    return "".join(ch if ch.isprintable() or ch == "\n" else "�" for ch in text)
 
 
 def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
@@ -185,8 +192,8 @@ def _run(args: argparse.Namespace, core: Any) -> int:
     elif cmd == "connect":
         again = core.is_connected(args.site)
         site = core.connect_site(args.site, _token(), args.api_url)
-        print(f"Token and API URL of {site.name} replaced; settings and links kept." if again
-              else f"Connected {site.name} ({site.display_name}).")
+        print(_printable(f"Token and API URL of {site.name} replaced; settings and links kept."
+                         if again else f"Connected {site.name} ({site.display_name})."))
     elif cmd == "disconnect":
         core.site(args.site)
         if not args.yes and not _confirm(
@@ -205,7 +212,8 @@ def _run(args: argparse.Namespace, core: Any) -> int:
             _table([(t.name, t.type.label if t.type else "—") for t in tags], ("TAG", "TYPE"))
     elif cmd == "map-tag":
         mapping = core.map_tag(args.site, args.tag, None if args.type == "none" else args.type)
-        print(f"{mapping.name} → {mapping.type.label if mapping.type else 'unmapped'}")
+        print(_printable(f"{mapping.name} → "
+                         f"{mapping.type.label if mapping.type else 'unmapped'}"))
     elif cmd == "settings":
         changes: dict[str, Any] = {}
         if args.ignore_without_org is not None:
@@ -232,7 +240,7 @@ def _run(args: argparse.Namespace, core: Any) -> int:
             for key, value in settings.model_dump().items():
                 if key == "address_mapping":
                     value = ", ".join(f"{k or '(none)'}→{v}" for k, v in value.items())
-                print(f"{key}: {value}")
+                print(_printable(f"{key}: {value}"))
     elif cmd == "download":
         cancel = threading.Event()
         summary = core.download(args.site, progress=_progress_printer(), cancel=cancel)
@@ -264,7 +272,8 @@ def _run(args: argparse.Namespace, core: Any) -> int:
     elif cmd == "set-type":
         changed = core.set_type(args.site, args.party_id, args.type)
         top = changed[0]
-        extra = f" and {len(changed) - 1} contacts" if len(changed) > 1 else ""
+        people = len(changed) - 1
+        extra = f" and {people} contact{'s' if people != 1 else ''}" if people else ""
         print(f"{_printable(top['name'])}: {ContactType(top['type']).label} ({top['action']}){extra}.")
     elif cmd == "save-not-defined":
         count = sum(1 for r in core.rows(args.site) if r["type"] == "not_defined"
@@ -293,9 +302,9 @@ def _run(args: argparse.Namespace, core: Any) -> int:
 
 
 def _fail(title: str, hint: str, code: int) -> int:
-    print(title, file=sys.stderr)
+    print(_printable(title), file=sys.stderr)
     if hint:
-        print(hint, file=sys.stderr)
+        print(_printable(hint), file=sys.stderr)
     return code
 
 
@@ -322,7 +331,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             core.close()
     except KeyboardInterrupt:
-        return _fail("Interrupted.", "Nothing staged or saved was lost.", EXIT_INTERRUPTED)
+        return _fail("Interrupted.", "A change that had not finished was undone; what was saved "
+                     "before is intact.", EXIT_INTERRUPTED)
     except BrokenPipeError:  # e.g. `capsule-tui contacts demo | head`: the reader has gone
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -194,6 +194,7 @@ class Core:
                            "Paste a personal access token from Capsule (My Preferences → API "
                            "Authentication Tokens).")
         client = self._client_factory(api_url, token.strip())
+        client.max_retries = min(client.max_retries, 1)  # a check should answer quickly
         try:
             info = client.get_site(cancel=cancel)
         finally:
@@ -446,7 +447,7 @@ class Core:
         if index is None:
             index = {}
             for record_id, record in self.store.docs(RECORD_TABLE[kind]).items():
-                index.setdefault(normalise_name(record["Name"]), record_id)
+                index.setdefault(normalise_name(str(record.get("Name") or "")), record_id)
             self._name_index[kind] = index
         return index
 
@@ -686,7 +687,7 @@ class Core:
     def records(self, kind: RecordKind) -> list[dict]:
         """Every Customer or Supplier, sorted by name."""
         return sorted(self.store.docs(RECORD_TABLE[kind]).values(),
-                      key=lambda r: normalise_name(r["Name"]))
+                      key=lambda r: normalise_name(str(r.get("Name") or "")))
 
     def record(self, kind: RecordKind, record_id: str) -> dict | None:
         return self.store.get(RECORD_TABLE[kind], record_id)

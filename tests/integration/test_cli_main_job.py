@@ -166,3 +166,33 @@ def test_output_into_a_closed_pipe_is_quiet(tmp_path, sandbox):
     proc = subprocess.run(f"{' '.join(run)} contacts demo --json | head -1", shell=True,
                           capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stderr == ""
+
+
+def test_names_from_capsule_never_steer_the_terminal(cli, sandbox):
+    assert cli("connect", "demo", "--api-url", sandbox.url)[0] == 0
+    assert cli("tags", "demo", "--load")[0] == 0
+    from capsule_tui.core.core import Core
+
+    core = Core.open(cli.db)
+    evil = "Cust\x1b]0;pwned\x07omer"
+    core.store.put("tags", f"demo:{evil.casefold()}", {"site": "demo", "name": evil,
+                                                       "tag_id": 1, "type": None})
+    row_name = "Bidi\u202eevil C\u009b31m"
+    core.store.put("customers", "x1", {"ID": "x1", "Name": row_name, "Currency": "GBP",
+                                       "TaxRule": "No VAT", "Addresses": [], "Contacts": []})
+    core.close()
+    code, out, err = cli("map-tag", "demo", evil, "customer")
+    assert code == 0 and "\x1b" not in out and "\x07" not in out
+    code, out, err = cli("map-tag", "demo", "No\x1b[2Jsuch", "customer")
+    assert code == 1 and "\x1b" not in err
+    code, out, err = cli("customers", "--json")
+    assert code == 0 and "\u202e" not in out and "\u009b" not in out
+    assert json.loads(out)[0]["Name"] == row_name  # escaped, not lost
+
+
+def test_a_customer_without_a_name_in_a_hand_edited_file_is_no_crash(tmp_path):
+    db = tmp_path / "db.json"
+    db.write_text('{"customers": {"1": {"ID": "1", "Name": null}}}', encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "capsule_tui", "--db", str(db), "customers",
+                           "--json"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
