@@ -276,8 +276,7 @@ def _run(args: argparse.Namespace, core: Any) -> int:
         extra = f" and {people} contact{'s' if people != 1 else ''}" if people else ""
         print(f"{_printable(top['name'])}: {ContactType(top['type']).label} ({top['action']}){extra}.")
     elif cmd == "save-not-defined":
-        count = sum(1 for r in core.rows(args.site) if r["type"] == "not_defined"
-                    and not (r["kind"] == "person" and r.get("organisation_id")))
+        count = core.count_waiting(args.site)
         label = "Customers" if args.as_type == "customer" else "Suppliers"
         if count == 0:
             print("No Not defined contacts to save.")
