@@ -339,3 +339,22 @@ async def test_escape_while_checking_closes_the_dialog_and_connects_nothing(core
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert core.list_sites() == []
+
+
+async def test_clearing_a_filter_keeps_the_current_row_on_screen(core, sandbox) -> None:
+    staged(core, sandbox)
+    app = app_for(core, open_site=SITE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("slash", "a", "c", "m", "e", "enter")
+        await pilot.pause()
+        grid = app.screen.query_one(ContactsGrid)
+        chosen = grid.current_row["party_id"]
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.pause()
+        assert grid.current_row["party_id"] == chosen and grid.visible_count > 30
+        top = int(grid.scroll_y)
+        assert top <= grid.cursor_index < top + grid.size.height - 1

@@ -325,6 +325,9 @@ class ContactsGrid(LineList, can_focus=True):
             else:
                 index = bisect_left(self._index, live)
         self._place_cursor(index)
+        # Scrolling now is clamped to the old (filtered) height: scroll again once the new
+        # virtual size has been laid out, so the cursor's row is on screen.
+        self.call_after_refresh(self._scroll_cursor_into_view)
         return self.visible_count
 
     def rows_changed(self, party_ids: Iterable[int] | None = None) -> None:
