@@ -31,7 +31,7 @@ from ..domain.models import (
 from ..domain.names import normalise_name
 from ..domain.records import (RecordKind, capsule_fields, merge_fields, new_record,
                               updated_record)
-from ..domain.staging import Stager, follow_organisation
+from ..domain.staging import Stager, follow_organisation, follows_organisation
 from ..store.store import Store
 from .errors import AppError, SiteNotFound
 from .gc_pause import gc_paused
@@ -75,11 +75,6 @@ class SiteSummary:
     ignored: int = 0
 
 
-def _is_top(row: dict) -> bool:
-    """A row the operator types: an organisation or a person without one (not a contact)."""
-    return row["kind"] == "organisation" or row.get("organisation_id") is None
-
-
 class _SiteRows:
     """The staged rows of one site in display order, with an index by party id and counts
     kept up to date as rows change (so no key press walks 100,000 rows)."""
@@ -96,7 +91,7 @@ class _SiteRows:
 
     def _count(self, row: dict, step: int) -> None:
         self.counts[row["type"]] += step
-        if row["type"] == "not_defined" and _is_top(row):
+        if row["type"] == "not_defined" and not follows_organisation(row):
             self.waiting += step
 
     def replace(self, row: dict) -> None:
@@ -525,7 +520,7 @@ class Core:
             site = self._site(name)
             site_rows = self._rows_of(name)
             row = self.row(name, party_id)
-            if row["kind"] == "person" and row.get("organisation_id") is not None:
+            if follows_organisation(row):
                 raise AppError(
                     f"{row['name']} is a contact of {row.get('organisation_name') or 'an organisation'}"
                     " and follows its type.",
@@ -547,7 +542,7 @@ class Core:
             site = self._site(name)
             site_rows = self._rows_of(name)
             todo = [r for r in site_rows.rows
-                    if r["type"] == ContactType.NOT_DEFINED.value and _is_top(r)]
+                    if r["type"] == ContactType.NOT_DEFINED.value and not follows_organisation(r)]
             with self._changing(name), gc_paused():
                 summary = self._save_rows(site, site_rows, todo, kind, "saved in bulk",
                                           progress, cancel)
@@ -624,7 +619,7 @@ class Core:
             self._replace_staging(site, result.rows)
             site_rows = self._rows_of(name)
             typed = [r for r in site_rows.rows if r["type"] in ("customer", "supplier")
-                     and _is_top(r)]
+                     and not follows_organisation(r)]
             created = updated = 0
             defaults = self.store.get(DEFAULTS, "app") or {}
             now = self._clock().isoformat()
@@ -659,8 +654,7 @@ class Core:
         by_org: dict[int, dict] = {}
         for row in rows:
             row.setdefault("action", Action.PENDING.value)
-            if row["party_id"] in chosen and not (
-                    row["kind"] == "person" and row.get("organisation_id") is not None):
+            if row["party_id"] in chosen and not follows_organisation(row):
                 row["type"], row["reason"] = chosen[row["party_id"]]
                 row["chosen"] = True
                 row["action"] = (Action.SKIPPED.value if row["type"] == "ignore"

@@ -115,6 +115,11 @@ class Stager:
         return StagingResult(rows=rows, skipped=self.skipped, fetched=self.fetched)
 
 
+def follows_organisation(row: dict) -> bool:
+    """R2: a person of an organisation, whose type its organisation decides (not the operator)."""
+    return row.get("kind") == "person" and row.get("organisation_id") is not None
+
+
 def follow_organisation(person: dict, org: dict) -> None:
     """R2: a person of an organisation takes its organisation's type; its own tags decide nothing."""
     person["organisation_name"] = org["name"]

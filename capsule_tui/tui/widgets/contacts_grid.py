@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.strip import Strip
 
 from ...core.gc_pause import gc_paused
+from ...domain.staging import follows_organisation
 from .line_list import LineList, cursor_bindings
 
 __all__ = ["ContactsGrid", "Column", "COLUMNS", "column_widths", "FILTER_MODES"]
@@ -122,7 +123,7 @@ def fit_cell(text: str, width: int) -> str:
 def row_cells(row: dict) -> tuple[str, ...]:
     """The seven cell texts of a staged-contact row, uncropped."""
     name = clean_text(row.get("name"))
-    if row.get("kind") == "person" and row.get("organisation_id") is not None:
+    if follows_organisation(row):
         name = CHILD_PREFIX + name
     kind = row.get("kind")
     kind_label = KIND_LABELS.get(kind, clean_text(kind))

@@ -11,6 +11,7 @@ from textual.widgets import Input, Label, Static
 
 from ...core.errors import describe
 from ...domain.models import ContactType
+from ...domain.staging import follows_organisation
 from ..text import counts_line, number
 from .contacts_grid import FILTER_MODES, ContactsGrid, clean_text
 
@@ -175,8 +176,7 @@ class ContactsPane(Vertical):
             before = grid.cursor_index
             grid.cursor_down()
             row = grid.current_row
-            if grid.cursor_index == before or row is None or not (
-                    row.get("kind") == "person" and row.get("organisation_id") is not None):
+            if grid.cursor_index == before or row is None or not follows_organisation(row):
                 return
 
     def action_save_all(self, kind: str) -> None:
