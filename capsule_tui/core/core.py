@@ -79,10 +79,9 @@ class _SiteRows:
     """The staged rows of one site in display order, with an index by party id and counts
     kept up to date as rows change (so no key press walks 100,000 rows)."""
 
-    def __init__(self, site: str, rows: list[dict], version: int = 0) -> None:
+    def __init__(self, site: str, rows: list[dict]) -> None:
         self.site = site
         self.rows = rows
-        self.version = version
         self.position = {r["party_id"]: i for i, r in enumerate(rows)}
         self.counts = {t.value: 0 for t in ContactType}
         self.waiting = 0  # top-level Not defined rows: what a bulk save would save
@@ -360,10 +359,6 @@ class Core:
             self._site(name)
             return self._rows_of(name).rows
 
-    def rows_version(self, name: str) -> int:
-        """Grows whenever any staged row of the site changes."""
-        return self._rows_of(name).version
-
     def row(self, name: str, party_id: int) -> dict:
         with self._lock:
             site_rows = self._rows_of(name)
@@ -507,7 +502,6 @@ class Core:
         changed = [saved, *saved_people]
         for new in changed:
             self._replace_row(site_rows, new)
-        site_rows.version += 1
         return changed
 
     def set_type(self, name: str, party_id: int, kind: ContactType | str) -> list[dict]:
@@ -666,15 +660,8 @@ class Core:
         prefix = f"{site.name}:"
         self.store.delete_many(STAGED, [k for k in self.store.docs(STAGED) if k.startswith(prefix)])
         self.store.put_many(STAGED, ((_staged_key(site.name, r["party_id"]), r) for r in rows))
-        new = _SiteRows(site.name, rows, old.version + 1)
+        new = _SiteRows(site.name, rows)
         self._site_rows[site.name] = new
-
-    def last_run(self, name: str) -> RunSummary | None:
-        prefix = f"{name}:"
-        runs = [d for k, d in self.store.docs(RUNS).items() if k.startswith(prefix)]
-        if not runs:
-            return None
-        return RunSummary.model_validate(max(runs, key=lambda d: d["started_at"]))
 
     # ----------------------------------------------------------------- records
 
